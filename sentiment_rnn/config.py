@@ -1,0 +1,89 @@
+"""Settings for every stage (tokens -> ids -> model -> training), as one dataclass.
+
+A `TrainConfig` is saved as `config.json` in each run folder and rebuilt from it with
+`TrainConfig.from_dict`, so a saved model can always be rebuilt from what was saved with it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, fields
+
+from .errors import ConfigError
+
+VOCAB_METHODS = ("label-aware", "frequency")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    # text -> ids
+    vocab_size: int = 1000  # vocabulary entries, including 0 = padding and 1 = out of vocabulary
+    vocab_method: str = "label-aware"  # how the words are chosen: "label-aware" or "frequency"
+    max_len: int = 200  # tokens per review; longer reviews keep their last max_len tokens
+    drop_oov: bool = True  # drop out-of-vocabulary tokens (True) or map them to id 1 (False)
+    # model
+    embed_dim: int = 32  # width of the word embedding, x_t
+    units: int = 32  # width of the SimpleRNN hidden state, h_t
+    # optimisation
+    epochs: int = 10  # most epochs; early stopping usually ends sooner
+    batch_size: int = 128  # reviews per gradient step
+    learning_rate: float = 1e-3  # Adam step size
+    clipnorm: float = 1.0  # gradient clipping by norm; a SimpleRNN on IMDB swings without it
+    patience: int = 2  # epochs without a better validation accuracy before stopping
+    validation_fraction: float = 0.2  # last part of the train split used for model selection
+    seed: int = 42  # seeds Python, NumPy and TensorFlow; same seed, same run on one machine
+    limit: int | None = None  # use only the first `limit` training reviews (quick tries)
+
+    def __post_init__(self) -> None:
+        positive_ints = ["max_len", "embed_dim", "units", "epochs", "batch_size", "patience"]
+        for name in positive_ints:
+            value = getattr(self, name)
+            if not _is_int(value) or value < 1:
+                raise ConfigError(f"{name} must be a whole number >= 1, got {value!r}")
+        if not _is_int(self.vocab_size) or self.vocab_size < 3:
+            raise ConfigError(f"vocab_size must be a whole number >= 3 (padding, out of vocabulary "
+                              f"and at least one word), got {self.vocab_size!r}")
+        if self.vocab_method not in VOCAB_METHODS:
+            raise ConfigError(f"vocab_method must be one of {', '.join(VOCAB_METHODS)}, "
+                              f"got {self.vocab_method!r}")
+        if not isinstance(self.drop_oov, bool):
+            raise ConfigError(f"drop_oov must be true or false, got {self.drop_oov!r}")
+        for name in ("learning_rate", "clipnorm"):
+            value = getattr(self, name)
+            if not _is_number(value) or not 0 < value < float("inf"):
+                raise ConfigError(f"{name} must be a number > 0, got {value!r}")
+        if not _is_number(self.validation_fraction) or not 0 < self.validation_fraction < 1:
+            raise ConfigError(f"validation_fraction must be between 0 and 1, "
+                              f"got {self.validation_fraction!r}")
+        if not _is_int(self.seed) or self.seed < 0:
+            raise ConfigError(f"seed must be a whole number >= 0, got {self.seed!r}")
+        if self.limit is not None and (not _is_int(self.limit) or self.limit < 2):
+            raise ConfigError(f"limit must be a whole number >= 2, got {self.limit!r}")
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: object) -> TrainConfig:
+        """Rebuild from `to_dict()` output, refusing unknown keys and bad values."""
+        if not isinstance(data, dict):
+            raise ConfigError(f"configuration must be a JSON object, got {type(data).__name__}")
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ConfigError(f"unknown configuration keys: {', '.join(unknown)}")
+        try:
+            return cls(**data)
+        except TypeError as exc:  # should not happen once keys are known; kept one-line anyway
+            raise ConfigError(str(exc)) from None
+
+    def replace(self, **changes) -> TrainConfig:
+        return dataclasses.replace(self, **changes)
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)

@@ -1,0 +1,59 @@
+"""ids -> probability in Keras: Embedding -> SimpleRNN -> Dense(sigmoid), and its weights by name.
+
+`weight_arrays` is the one place weights leave Keras: training writes its output as `weights.npz`
+and the NumPy forward pass (`numpy_rnn.py`) reads exactly those names and shapes.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import quiet
+from .config import TrainConfig
+
+
+def build_model(config: TrainConfig):
+    """The seed notebook's model; 34,113 parameters at the defaults (1000 words, 32, 32)."""
+    tf = quiet.tensorflow()
+    keras = tf.keras
+    model = keras.Sequential(
+        [
+            keras.Input(shape=(None,), dtype="int32", name="ids"),  # (batch, time)
+            # (batch, time, embed_dim); id 0 is padding and is masked, so the RNN skips it
+            keras.layers.Embedding(config.vocab_size, config.embed_dim, mask_zero=True,
+                                   name="embedding"),
+            # h_t = tanh(x_t W_xh + h_{t-1} W_hh + b_h); returns h_T, (batch, units)
+            keras.layers.SimpleRNN(config.units, name="rnn"),
+            # P(positive) = sigmoid(h_T W_hy + b_y), (batch, 1)
+            keras.layers.Dense(1, activation="sigmoid", name="output"),
+        ],
+        name="sentiment_rnn",
+    )
+    return model
+
+
+def compile_model(model, config: TrainConfig) -> None:
+    tf = quiet.tensorflow()
+    optimizer = tf.keras.optimizers.Adam(learning_rate=config.learning_rate,
+                                         clipnorm=config.clipnorm)
+    model.compile(optimizer=optimizer, loss="binary_crossentropy", metrics=["accuracy"])
+
+
+def weight_arrays(model) -> dict[str, np.ndarray]:
+    """The trained weights under the names of the RNN equations, read by Keras layer name."""
+    rnn = model.get_layer("rnn").cell
+    dense = model.get_layer("output")
+    return {
+        "embedding": model.get_layer("embedding").embeddings.numpy(),  # (vocab, embed_dim)
+        "W_xh": rnn.kernel.numpy(),  # (embed_dim, units)
+        "W_hh": rnn.recurrent_kernel.numpy(),  # (units, units)
+        "b_h": rnn.bias.numpy(),  # (units,)
+        "W_hy": dense.kernel.numpy(),  # (units, 1)
+        "b_y": dense.bias.numpy(),  # (1,)
+    }
+
+
+def predict_proba(model, ids: np.ndarray, batch_size: int = 1024) -> np.ndarray:
+    """P(positive) for a (batch, time) id array, as a (batch,) float array."""
+    out = model.predict(ids, batch_size=batch_size, verbose=0)
+    return np.asarray(out, dtype=np.float64).reshape(-1)

@@ -1,0 +1,93 @@
+"""ids -> probability in NumPy alone: the seed notebook's loop on the trained weights.
+
+    h_t = tanh(x_t W_xh + h_{t-1} W_hh + b_h)        x_t = embedding[id_t], h_0 = 0
+    P(positive) = sigmoid(h_T W_hy + b_y)
+
+Padding (id 0) is skipped, as Keras' mask does: h_t = h_{t-1} at a padded step. Vectorized over
+a batch; can return every hidden state h_t. Never imports TensorFlow.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .errors import RunFolderError
+
+NAMES = ("embedding", "W_xh", "W_hh", "b_h", "W_hy", "b_y")
+
+
+def sigmoid(z: np.ndarray) -> np.ndarray:
+    return 0.5 * (1.0 + np.tanh(0.5 * z))  # stable for large |z|
+
+
+@dataclass
+class NumpyRNN:
+    embedding: np.ndarray  # (vocab, embed_dim)
+    W_xh: np.ndarray  # (embed_dim, units)
+    W_hh: np.ndarray  # (units, units)
+    b_h: np.ndarray  # (units,)
+    W_hy: np.ndarray  # (units, 1)
+    b_y: np.ndarray  # (1,)
+
+    @classmethod
+    def from_arrays(cls, arrays: dict, vocab_size: int, embed_dim: int, units: int) -> NumpyRNN:
+        """Take the weights by name, checking every shape against the configuration."""
+        expected = {
+            "embedding": (vocab_size, embed_dim), "W_xh": (embed_dim, units),
+            "W_hh": (units, units), "b_h": (units,), "W_hy": (units, 1), "b_y": (1,),
+        }
+        missing = [n for n in NAMES if n not in arrays]
+        if missing:
+            raise ValueError(f"weights missing: {', '.join(missing)}")
+        for name, shape in expected.items():
+            got = tuple(np.shape(arrays[name]))
+            if got != shape:
+                raise ValueError(f"weight {name} has shape {got}, expected {shape}")
+        return cls(**{n: np.asarray(arrays[n], dtype=np.float64) for n in NAMES})
+
+    @classmethod
+    def load(cls, path: Path, vocab_size: int, embed_dim: int, units: int) -> NumpyRNN:
+        try:
+            with np.load(path, allow_pickle=False) as npz:
+                arrays = {name: npz[name] for name in npz.files}
+        except FileNotFoundError:
+            raise RunFolderError(f"{path.parent}: {path.name} is missing") from None
+        except Exception as exc:  # truncated zip, pickled object arrays, ...
+            raise RunFolderError(f"{path.parent}: {path.name} is unreadable ({exc})") from None
+        try:
+            return cls.from_arrays(arrays, vocab_size, embed_dim, units)
+        except ValueError as exc:
+            raise RunFolderError(f"{path.parent}: {path.name} does not match config.json "
+                                 f"({exc})") from None
+
+    @staticmethod
+    def save(path: Path, arrays: dict) -> None:
+        np.savez(path, **{n: np.asarray(arrays[n]) for n in NAMES})
+
+    def hidden_states(self, ids: np.ndarray) -> np.ndarray:
+        """Every hidden state: (batch, time) ids -> (batch, time, units) h_t."""
+        ids = np.atleast_2d(np.asarray(ids))
+        mask = (ids != 0)[:, :, None]  # (batch, time, 1)
+        xw = self.embedding[ids] @ self.W_xh + self.b_h  # (batch, time, units)
+        h = np.zeros((ids.shape[0], self.W_hh.shape[0]))  # (batch, units)
+        states = np.empty_like(xw)
+        for t in range(ids.shape[1]):
+            h = np.where(mask[:, t], np.tanh(xw[:, t] + h @ self.W_hh), h)
+            states[:, t] = h
+        return states
+
+    def output(self, h: np.ndarray) -> np.ndarray:
+        """P(positive) read from any hidden state(s): sigmoid(h W_hy + b_y), shape h.shape[:-1]."""
+        return sigmoid(h @ self.W_hy + self.b_y)[..., 0]
+
+    def predict_proba(self, ids: np.ndarray, batch_size: int = 1024) -> np.ndarray:
+        """P(positive) for a (batch, time) id array, as a (batch,) float array."""
+        ids = np.atleast_2d(np.asarray(ids))
+        out = np.empty(ids.shape[0])
+        for start in range(0, ids.shape[0], batch_size):
+            chunk = ids[start:start + batch_size]
+            out[start:start + batch_size] = self.output(self.hidden_states(chunk)[:, -1])
+        return out

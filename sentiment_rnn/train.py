@@ -1,0 +1,195 @@
+"""Training: IMDB train split -> vocabulary -> ids (once, cached in memory) -> Keras fit -> run folder.
+
+The last `validation_fraction` of the train split is held out for model selection (early stopping,
+best checkpoint); the test split is never read here. After every finished epoch the run folder
+gets an atomic checkpoint, so `--resume` continues exactly where a killed run stopped.
+"""
+
+from __future__ import annotations
+
+import platform
+import signal
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from . import __version__, quiet
+from .config import TrainConfig
+from .data import load_split
+from .errors import RunFolderError
+from .model import build_model, compile_model, weight_arrays
+from .numpy_rnn import NumpyRNN
+from .runs import (DEFAULT_MODELS_DIR, Run, load_run, set_latest, write_atomic,
+                   write_json_atomic)
+from .text import Vocabulary, pad, to_ids, tokenize
+
+
+@dataclass
+class TrainResult:
+    run_dir: Path
+    epochs_run: int  # epochs finished, in total over every resume
+    best_epoch: int  # 1-based
+    best_val_accuracy: float
+    completed: bool  # False when stopped by Ctrl-C; --resume continues it
+
+
+def split_train_validation(n: int, fraction: float) -> int:
+    """Index where validation starts: the last `fraction` of the train split."""
+    n_val = int(round(n * fraction))
+    if n_val < 1 or n - n_val < 1:
+        raise ValueError(f"{n} training reviews cannot be split into training and validation "
+                         f"parts with validation_fraction {fraction}")
+    return n - n_val
+
+
+def prepare(config: TrainConfig, data_dir, vocab: Vocabulary | None = None):
+    """Load and tokenize the train split once; return the vocabulary and id arrays."""
+    texts, labels = load_split("train", data_dir, limit=config.limit)
+    cut = split_train_validation(len(texts), config.validation_fraction)
+    tokens = [tokenize(t) for t in texts]
+    if vocab is None:
+        vocab = Vocabulary.build(tokens[:cut], labels[:cut], config.vocab_size,
+                                 config.vocab_method)
+    ids = [to_ids(t, vocab, config.max_len, config.drop_oov) for t in tokens]
+    x = pad(ids, config.max_len)  # (reviews, max_len)
+    return vocab, (x[:cut], labels[:cut]), (x[cut:], labels[cut:])
+
+
+def library_versions() -> dict:
+    tf = quiet.tensorflow()
+    tfds = quiet.tensorflow_datasets()
+    return {"sentiment_rnn": __version__, "python": platform.python_version(),
+            "tensorflow": tf.__version__, "keras": tf.keras.__version__,
+            "tensorflow_datasets": tfds.__version__, "numpy": np.__version__}
+
+
+def _save_keras(model, path: Path) -> None:
+    write_atomic(path, lambda tmp: model.save(tmp))
+
+
+class _StopOnSignal:
+    """Ctrl-C: finish the current step, then stop; the unfinished epoch is not kept."""
+
+    def __init__(self):
+        self.stopped = False
+        self._old = None
+
+    def __enter__(self):
+        self._old = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def __exit__(self, *exc):
+        signal.signal(signal.SIGINT, self._old)
+
+    def _handle(self, signum, frame):
+        if self.stopped:  # second Ctrl-C: stop now
+            raise KeyboardInterrupt
+        self.stopped = True
+
+    def callback(self, model):
+        tf = quiet.tensorflow()
+        outer = self
+
+        class Stop(tf.keras.callbacks.Callback):
+            def on_train_batch_end(self, batch, logs=None):
+                if outer.stopped:
+                    model.stop_training = True
+
+        return Stop()
+
+
+def _progress_bar(total_epochs: int, verbose: int):
+    """Keras' own progress bar, told the run's epoch total (fit is called once per epoch)."""
+    tf = quiet.tensorflow()
+
+    class Progbar(tf.keras.callbacks.ProgbarLogger):
+        def set_params(self, params):
+            super().set_params({**params, "epochs": total_epochs, "verbose": verbose})
+
+    return Progbar()
+
+
+def train(config: TrainConfig, run_dir: Path | None = None, data_dir=None,
+          resume: bool = False, models_dir: Path = DEFAULT_MODELS_DIR,
+          echo: Callable[[str], None] = print, verbose: int | None = None) -> TrainResult:
+    """Train (or, with resume=True, continue) a run and leave a complete run folder."""
+    tf = quiet.tensorflow()
+    tf.config.experimental.enable_op_determinism()
+    if verbose is None:
+        verbose = 1 if sys.stdout.isatty() else 2
+
+    if resume:
+        run = load_run(run_dir)
+        config = run.config
+        state = run.state()
+        if not state or not run.checkpoint_file.exists():
+            raise RunFolderError(f"{run.path}: no finished epoch to resume from")
+        if state.get("completed"):
+            raise RunFolderError(f"{run.path}: this run already finished; nothing to resume")
+        vocab, (x_train, y_train), (x_val, y_val) = prepare(config, data_dir, run.vocab)
+        model = tf.keras.models.load_model(run.checkpoint_file, safe_mode=True)
+        echo(f"Resuming {run.path} after epoch {state['epoch']}")
+    else:
+        run_dir = Path(run_dir) if run_dir else None
+        if run_dir is not None and run_dir.exists() and any(run_dir.iterdir()):
+            raise RunFolderError(f"{run_dir}: folder exists and is not empty; choose another "
+                                 f"--run-dir, or continue it with --resume {run_dir}")
+        vocab, (x_train, y_train), (x_val, y_val) = prepare(config, data_dir)
+        from .runs import new_run_dir
+
+        run = Run(run_dir or new_run_dir(models_dir), config, vocab)
+        run.path.mkdir(parents=True, exist_ok=True)
+        run.save_vocab()
+        run.save_config(library_versions())
+        tf.keras.utils.set_random_seed(config.seed)
+        model = build_model(config)
+        compile_model(model, config)
+        state = {"epoch": 0, "best_epoch": 0, "best_val_accuracy": -1.0, "wait": 0,
+                 "history": [], "completed": False}
+        echo(f"Run folder: {run.path}")
+        echo(f"Training on {len(y_train):,} reviews, validating on {len(y_val):,} "
+             f"(last {config.validation_fraction:.0%} of the train split)")
+        model.summary(print_fn=lambda line, *a, **k: echo(line))
+
+    with _StopOnSignal() as stopper:
+        for epoch in range(state["epoch"], config.epochs):
+            order = np.random.default_rng([config.seed, epoch]).permutation(len(y_train))
+            fit = model.fit(x_train[order], y_train[order], batch_size=config.batch_size,
+                            epochs=epoch + 1, initial_epoch=epoch, shuffle=False,
+                            validation_data=(x_val, y_val), verbose=verbose,
+                            callbacks=[stopper.callback(model),
+                                       _progress_bar(config.epochs, verbose)])
+            if stopper.stopped:
+                break
+            logs = {k: float(v[-1]) for k, v in fit.history.items()}
+            state["history"].append({"epoch": epoch + 1, **logs})
+            state["epoch"] = epoch + 1
+            if logs["val_accuracy"] > state["best_val_accuracy"]:
+                state.update(best_epoch=epoch + 1, best_val_accuracy=logs["val_accuracy"], wait=0)
+                _save_keras(model, run.model_file)
+                write_atomic(run.weights_file,
+                             lambda tmp: NumpyRNN.save(tmp, weight_arrays(model)))
+            else:
+                state["wait"] += 1
+            _save_keras(model, run.checkpoint_file)
+            write_json_atomic(run.history_file, state["history"])
+            done = state["wait"] >= config.patience or state["epoch"] == config.epochs
+            state["completed"] = done
+            write_json_atomic(run.state_file, state)  # the commit point of the epoch
+            if state["wait"] >= config.patience:
+                echo(f"Early stopping: validation accuracy has not improved for "
+                     f"{config.patience} epochs")
+                break
+
+    if stopper.stopped:
+        echo(f"Stopped after {state['epoch']} finished epochs; the unfinished epoch was "
+             f"dropped. Resume with: sentiment-rnn train --resume {run.path}")
+    elif state["completed"]:
+        set_latest(run.path, models_dir)
+        echo(f"Best epoch {state['best_epoch']}: validation accuracy "
+             f"{state['best_val_accuracy']:.4f}. Saved to {run.path}")
+    return TrainResult(run.path, state["epoch"], state["best_epoch"],
+                       state["best_val_accuracy"], state["completed"])
