@@ -88,7 +88,7 @@ DATA_DIR_OPTION = click.option(
               help="Folder for this run.  [default: models/<timestamp>]")
 @click.option("--resume", "resume_dir", type=click.Path(file_okay=False, path_type=Path),
               default=None, help="Continue a stopped run after its last finished epoch; "
-                                 "its saved settings are used.")
+                                 "its saved settings are used.  [default: start a new run]")
 @DATA_DIR_OPTION
 @_friendly
 def train(resume_dir, run_dir, data_dir, keep_oov, **settings):
@@ -139,8 +139,17 @@ def _read_stdin_lines() -> list[str]:
 
 
 def _preview(text: str, width: int = 60) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= width else flat[: width - 3].rstrip() + "..."
+    """The text's first words, on one line, at most `width` characters."""
+    words = text.split()
+    flat = " ".join(words)
+    if len(flat) <= width:
+        return flat
+    kept = ""
+    for word in words:
+        if len(kept) + len(word) + 1 > width - 3:
+            break
+        kept = f"{kept} {word}" if kept else word
+    return (kept or flat[: width - 3]) + "..."
 
 
 @main.command()

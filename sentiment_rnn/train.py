@@ -22,7 +22,7 @@ from .data import load_split
 from .errors import RunFolderError
 from .model import build_model, compile_model, weight_arrays
 from .numpy_rnn import NumpyRNN
-from .runs import (DEFAULT_MODELS_DIR, Run, load_run, set_latest, write_atomic,
+from .runs import (DEFAULT_MODELS_DIR, Run, load_run, new_run_dir, set_latest, write_atomic,
                    write_json_atomic)
 from .text import Vocabulary, pad, to_ids, tokenize
 
@@ -138,8 +138,10 @@ def train(config: TrainConfig, run_dir: Path | None = None, data_dir=None,
             raise RunFolderError(f"{run_dir}: folder exists and is not empty; choose another "
                                  f"--run-dir, or continue it with --resume {run_dir}")
         vocab, (x_train, y_train), (x_val, y_val) = prepare(config, data_dir)
-        from .runs import new_run_dir
-
+        if len(vocab) < config.vocab_size:
+            echo(f"The training texts have only {len(vocab) - 2} distinct words: "
+                 f"vocabulary size {len(vocab)} instead of {config.vocab_size}")
+            config = config.replace(vocab_size=len(vocab))
         run = Run(run_dir or new_run_dir(models_dir), config, vocab)
         run.path.mkdir(parents=True, exist_ok=True)
         run.save_vocab()
@@ -147,7 +149,8 @@ def train(config: TrainConfig, run_dir: Path | None = None, data_dir=None,
         tf.keras.utils.set_random_seed(config.seed)
         model = build_model(config)
         compile_model(model, config)
-        state = {"epoch": 0, "best_epoch": 0, "best_val_accuracy": -1.0, "wait": 0,
+        state = {"epoch": 0, "best_epoch": 0, "best_val_accuracy": None,
+                 "best_val_loss": None, "wait": 0,
                  "history": [], "completed": False}
         echo(f"Run folder: {run.path}")
         echo(f"Training on {len(y_train):,} reviews, validating on {len(y_val):,} "
@@ -167,8 +170,11 @@ def train(config: TrainConfig, run_dir: Path | None = None, data_dir=None,
             logs = {k: float(v[-1]) for k, v in fit.history.items()}
             state["history"].append({"epoch": epoch + 1, **logs})
             state["epoch"] = epoch + 1
-            if logs["val_accuracy"] > state["best_val_accuracy"]:
-                state.update(best_epoch=epoch + 1, best_val_accuracy=logs["val_accuracy"], wait=0)
+            # better accuracy, or the same accuracy at a lower loss
+            best = state["best_epoch"] and (state["best_val_accuracy"], -state["best_val_loss"])
+            if not best or (logs["val_accuracy"], -logs["val_loss"]) > best:
+                state.update(best_epoch=epoch + 1, best_val_accuracy=logs["val_accuracy"],
+                             best_val_loss=logs["val_loss"], wait=0)
                 _save_keras(model, run.model_file)
                 write_atomic(run.weights_file,
                              lambda tmp: NumpyRNN.save(tmp, weight_arrays(model)))

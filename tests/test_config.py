@@ -1,0 +1,36 @@
+"""config.py: the settings dataclass, saved with each run and rebuilt from it."""
+
+import json
+
+import pytest
+
+from sentiment_rnn.config import TrainConfig
+from sentiment_rnn.errors import ConfigError
+
+
+def test_round_trip_through_json():
+    config = TrainConfig(vocab_size=500, max_len=50, seed=3, limit=100)
+    again = TrainConfig.from_dict(json.loads(json.dumps(config.to_dict())))
+    assert again == config
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"max_len": 0}, "max_len must be a whole number >= 1"),
+    ({"epochs": -1}, "epochs must be a whole number >= 1"),
+    ({"vocab_size": 1}, "vocab_size must be a whole number >= 3"),
+    ({"batch_size": 0}, "batch_size must be a whole number >= 1"),
+    ({"learning_rate": 0}, "learning_rate must be a number > 0"),
+    ({"units": 2.5}, "units must be a whole number"),
+    ({"drop_oov": "yes"}, "drop_oov must be true or false"),
+    ({"vocab_method": "random"}, "vocab_method must be one of"),
+    ({"validation_fraction": 1.0}, "validation_fraction must be between 0 and 1"),
+])
+def test_out_of_range_values_are_refused(changes, message):
+    with pytest.raises(ConfigError, match=message):
+        TrainConfig(**changes)
+
+
+def test_unknown_keys_are_refused():
+    data = TrainConfig().to_dict() | {"dropout": 0.5}
+    with pytest.raises(ConfigError, match="unknown configuration keys: dropout"):
+        TrainConfig.from_dict(data)

@@ -1,0 +1,74 @@
+"""text.py: the one tokenizer, the vocabulary and the ids the model reads."""
+
+import numpy as np
+import pytest
+
+from sentiment_rnn.errors import RunFolderError
+from sentiment_rnn.text import OOV, Vocabulary, encode, pad, standardize, to_ids, tokenize
+
+
+def test_standardize_lowercases_and_strips_markup_and_punctuation():
+    assert standardize("Great<br /><br />MOVIE!!") == "great  movie  "
+    assert tokenize("It wasn't bad... (really)") == ["it", "wasnt", "bad", "really"]
+    assert tokenize("Don\u2019t  go_away\tnow") == ["dont", "go", "away", "now"]
+
+
+def test_tokenize_keeps_accents_and_other_scripts():
+    assert tokenize("Café crème, très BIEN") == ["café", "crème", "très", "bien"]
+    assert tokenize("素晴らしい 映画 😀!") == ["素晴らしい", "映画"]
+    assert tokenize("   \n\t ") == []
+
+
+def test_frequency_vocabulary_orders_by_count_then_word():
+    docs = [["b", "a", "a"], ["c", "b", "a"]]
+    vocab = Vocabulary.build(docs, None, size=4, method="frequency")
+    assert vocab.words == ["<pad>", "<oov>", "a", "b"]
+
+
+def test_label_aware_vocabulary_prefers_words_that_separate_the_labels():
+    docs = [["the", "good"], ["the", "good"], ["the", "bad"], ["the", "bad"], ["the", "meh"]]
+    labels = [1, 1, 0, 0, 0]
+    vocab = Vocabulary.build(docs, labels, size=4, method="label-aware")
+    assert vocab.words == ["<pad>", "<oov>", "good", "bad"]
+
+
+def test_to_ids_drops_or_keeps_oov_and_keeps_the_last_tokens():
+    vocab = Vocabulary(["<pad>", "<oov>", "good", "bad"])
+    tokens = ["so", "good", "not", "bad", "good"]
+    assert to_ids(tokens, vocab, max_len=10, drop_oov=False) == [OOV, 2, OOV, 3, 2]
+    assert to_ids(tokens, vocab, max_len=10, drop_oov=True) == [2, 3, 2]
+    assert to_ids(tokens, vocab, max_len=2, drop_oov=True) == [3, 2]
+
+
+def test_pad_puts_zeros_in_front():
+    out = pad([[5, 6, 7], [8], []], length=4)
+    assert out.dtype == np.int32
+    assert out.tolist() == [[0, 5, 6, 7], [0, 0, 0, 8], [0, 0, 0, 0]]
+    assert pad([[1, 2], [3]]).tolist() == [[1, 2], [0, 3]]
+
+
+def test_encode_runs_the_whole_text_to_ids_step():
+    vocab = Vocabulary(["<pad>", "<oov>", "good", "bad"])
+    assert encode(["Good, good!", "BAD<br />movie"], vocab, 5, True).tolist() == [[2, 2], [0, 3]]
+
+
+def test_vocabulary_round_trips_through_its_file(tmp_path):
+    vocab = Vocabulary(["<pad>", "<oov>", "café", "good"])
+    path = tmp_path / "vocab.txt"
+    path.write_text(vocab.text(), encoding="utf-8")
+    assert path.read_text(encoding="utf-8") == "<pad>\n<oov>\ncafé\ngood\n"
+    loaded = Vocabulary.load(path)
+    assert loaded.words == vocab.words
+    assert loaded.sha256() == vocab.sha256()
+
+
+@pytest.mark.parametrize("content, message", [
+    ("<pad>\n<oov>\ngood\ngood\n", "no duplicate words"),
+    ("good\nbad\n", "starts with"),
+    ("<pad>\n<oov>\ntwo words\n", "line 3 is not a single word"),
+])
+def test_bad_vocabulary_files_are_refused(tmp_path, content, message):
+    path = tmp_path / "vocab.txt"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(RunFolderError, match=message):
+        Vocabulary.load(path)
