@@ -1,0 +1,45 @@
+"""End to end on the real IMDB data from TFDS_DATA_DIR: train briefly, evaluate, predict."""
+
+import json
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from conftest import REAL_DATA
+from sentiment_rnn.cli import main
+
+pytestmark = pytest.mark.integration
+
+HAVE_IMDB = (REAL_DATA / "imdb_reviews" / "plain_text" / "1.0.0" / "dataset_info.json").exists()
+
+
+@pytest.mark.skipif(not HAVE_IMDB, reason=f"IMDB not prepared in {REAL_DATA}; set TFDS_DATA_DIR")
+def test_train_evaluate_predict_on_real_imdb(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    result = runner.invoke(main, ["train", "--limit", "5000", "--epochs", "2",
+                                  "--data-dir", str(REAL_DATA)])
+    assert result.exit_code == 0, result.output
+    assert "Training on 4,000 reviews, validating on 1,000" in result.output
+
+    result = runner.invoke(main, ["evaluate", "--json", "--data-dir", str(REAL_DATA)])
+    assert result.exit_code == 0, result.output
+    metrics = json.loads(result.output)
+    assert metrics["n"] == 25000
+    assert metrics["accuracy"] >= 0.70, metrics
+
+    reviews = ["One of the best films I have ever seen. A brilliant, moving story with "
+               "wonderful acting, and I loved every minute of it.",
+               "A terrible, boring waste of time. The acting was awful, the plot made no "
+               "sense, and it is the worst movie I have seen this year."]
+    for backend in ("numpy", "keras"):
+        result = runner.invoke(main, ["predict", "--json", "--backend", backend, *reviews])
+        assert result.exit_code == 0, result.output
+        rows = [json.loads(line) for line in result.output.splitlines()]
+        assert [r["label"] for r in rows] == ["positive", "negative"]
+        if backend == "numpy":
+            numpy_probs = np.array([r["probability"] for r in rows])
+        else:
+            keras_probs = np.array([r["probability"] for r in rows])
+    assert np.max(np.abs(numpy_probs - keras_probs)) < 1e-5
