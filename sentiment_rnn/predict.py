@@ -24,10 +24,9 @@ def load_keras_model(run: Run):
     from . import quiet
 
     tf = quiet.tensorflow()
-    if not run.model_file.exists():
-        raise RunFolderError(f"{run.path}: model.keras is missing")
     try:
-        model = tf.keras.models.load_model(run.model_file, compile=False, safe_mode=True)
+        model = tf.keras.models.load_model(run.verified(run.model_file), compile=False,
+                                           safe_mode=True)
     except Exception as exc:  # truncated zip, wrong layers, unsafe lambda, ...
         raise RunFolderError(f"{run.path}: model.keras cannot be loaded "
                              f"({type(exc).__name__}: {str(exc).splitlines()[0][:200]})") from None
@@ -53,8 +52,8 @@ class Predictor:
         self.backend = backend
         cfg = self.run.config
         if backend == "numpy":
-            self.model = NumpyRNN.load(self.run.weights_file, cfg.vocab_size, cfg.embed_dim,
-                                       cfg.units)
+            self.model = NumpyRNN.load(self.run.verified(self.run.weights_file),
+                                       cfg.vocab_size, cfg.embed_dim, cfg.units)
         else:
             self.model = load_keras_model(self.run)
 

@@ -5,15 +5,18 @@
     model.keras      the best model (highest validation accuracy)
     weights.npz      the same weights for the NumPy forward pass (no TensorFlow needed)
     history.json     per-epoch loss and accuracy, training and validation
-    state.json       training progress: last finished epoch, best epoch, early-stopping count
-    checkpoint.keras the model after the last finished epoch, with optimizer state (for --resume)
+    state.json       training progress: last finished epoch, best epoch, early-stopping count,
+                     the sha256 of model.keras and weights.npz, the name of the checkpoint
+    checkpoint-NNN.keras  the model after the last finished epoch NNN, with optimizer state
 
-Every file is written under a temporary name and renamed into place, so a killed process never
-leaves a half-written file. `models/latest` is a symlink to the most recent completed run.
+Every file is written under a temporary name and renamed into place, and state.json is written
+last in each epoch, so a killed process never leaves a half-written or inconsistent run: what
+state.json names is complete, and anything newer is redone on --resume. `models/latest` is a symlink to the most recent completed run.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import tempfile
@@ -66,6 +69,23 @@ def read_json(path: Path) -> object:
         raise RunFolderError(f"{path.parent}: {path.name} is not valid JSON ({exc})") from None
 
 
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def remove_stale_files(run_dir: Path, keep: str) -> None:
+    """Delete temporary files left by a killed write and checkpoints older than `keep`."""
+    for path in Path(run_dir).iterdir():
+        stale_tmp = path.name.startswith(".") and ".tmp" in path.name
+        old_checkpoint = path.name.startswith("checkpoint-") and path.name != keep
+        if stale_tmp or old_checkpoint:
+            path.unlink()
+
+
 def new_run_dir(models_dir: Path = DEFAULT_MODELS_DIR) -> Path:
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     path = Path(models_dir) / stamp
@@ -90,7 +110,6 @@ class Run:
     weights_file = property(lambda self: self.path / "weights.npz")
     history_file = property(lambda self: self.path / "history.json")
     state_file = property(lambda self: self.path / "state.json")
-    checkpoint_file = property(lambda self: self.path / "checkpoint.keras")
 
     def save_config(self, versions: dict) -> None:
         write_json_atomic(self.config_file, {
@@ -104,7 +123,20 @@ class Run:
         write_text_atomic(self.vocab_file, self.vocab.text())
 
     def state(self) -> dict:
-        return read_json(self.state_file) if self.state_file.exists() else {}
+        state = read_json(self.state_file) if self.state_file.exists() else {}
+        if not isinstance(state, dict):
+            raise RunFolderError(f"{self.path}: state.json is not a JSON object")
+        return state
+
+    def verified(self, path: Path) -> Path:
+        """`path`, after checking it exists and matches the sha256 that training recorded."""
+        if not path.exists():
+            raise RunFolderError(f"{self.path}: {path.name} is missing")
+        expected = self.state().get("sha256", {}).get(path.name)
+        if expected is not None and expected != sha256_file(path):
+            raise RunFolderError(f"{self.path}: {path.name} is damaged (its sha256 differs from "
+                                 f"the one recorded in state.json)")
+        return path
 
 
 def load_run(path: str | os.PathLike) -> Run:

@@ -22,8 +22,8 @@ from .data import load_split
 from .errors import RunFolderError
 from .model import build_model, compile_model, weight_arrays
 from .numpy_rnn import NumpyRNN
-from .runs import (DEFAULT_MODELS_DIR, Run, load_run, new_run_dir, set_latest, write_atomic,
-                   write_json_atomic)
+from .runs import (DEFAULT_MODELS_DIR, Run, load_run, new_run_dir, remove_stale_files,
+                   set_latest, sha256_file, write_atomic, write_json_atomic)
 from .text import Vocabulary, pad, to_ids, tokenize
 
 
@@ -68,6 +68,16 @@ def library_versions() -> dict:
 
 def _save_keras(model, path: Path) -> None:
     write_atomic(path, lambda tmp: model.save(tmp))
+
+
+def load_checkpoint(path: Path):
+    """The model after the last finished epoch, with its optimizer state (safe_mode on)."""
+    tf = quiet.tensorflow()
+    try:
+        return tf.keras.models.load_model(path, safe_mode=True)
+    except Exception as exc:
+        raise RunFolderError(f"{path.parent}: {path.name} cannot be loaded "
+                             f"({type(exc).__name__})") from None
 
 
 class _StopOnSignal:
@@ -125,12 +135,13 @@ def train(config: TrainConfig, run_dir: Path | None = None, data_dir=None,
         run = load_run(run_dir)
         config = run.config
         state = run.state()
-        if not state or not run.checkpoint_file.exists():
+        if not state.get("checkpoint"):
             raise RunFolderError(f"{run.path}: no finished epoch to resume from")
         if state.get("completed"):
             raise RunFolderError(f"{run.path}: this run already finished; nothing to resume")
+        remove_stale_files(run.path, keep=state["checkpoint"])
         vocab, (x_train, y_train), (x_val, y_val) = prepare(config, data_dir, run.vocab)
-        model = tf.keras.models.load_model(run.checkpoint_file, safe_mode=True)
+        model = load_checkpoint(run.path / state["checkpoint"])
         echo(f"Resuming {run.path} after epoch {state['epoch']}")
     else:
         run_dir = Path(run_dir) if run_dir else None
@@ -178,13 +189,18 @@ def train(config: TrainConfig, run_dir: Path | None = None, data_dir=None,
                 _save_keras(model, run.model_file)
                 write_atomic(run.weights_file,
                              lambda tmp: NumpyRNN.save(tmp, weight_arrays(model)))
+                state["sha256"] = {f.name: sha256_file(f)
+                                   for f in (run.model_file, run.weights_file)}
             else:
                 state["wait"] += 1
-            _save_keras(model, run.checkpoint_file)
+            # a new name each epoch: until state.json names it, the old checkpoint stays valid
+            state["checkpoint"] = f"checkpoint-{epoch + 1:03d}.keras"
+            _save_keras(model, run.path / state["checkpoint"])
             write_json_atomic(run.history_file, state["history"])
-            done = state["wait"] >= config.patience or state["epoch"] == config.epochs
-            state["completed"] = done
+            state["completed"] = (state["wait"] >= config.patience
+                                  or state["epoch"] == config.epochs)
             write_json_atomic(run.state_file, state)  # the commit point of the epoch
+            remove_stale_files(run.path, keep=state["checkpoint"])
             if state["wait"] >= config.patience:
                 echo(f"Early stopping: validation accuracy has not improved for "
                      f"{config.patience} epochs")

@@ -46,7 +46,7 @@ def test_help_lists_commands_and_every_option_has_help_and_a_default():
 
 def test_train_leaves_a_complete_run_folder(trained_run):
     names = sorted(p.name for p in trained_run.iterdir())
-    assert names == ["checkpoint.keras", "config.json", "history.json", "model.keras",
+    assert names == ["checkpoint-008.keras", "config.json", "history.json", "model.keras",
                      "state.json", "vocab.txt", "weights.npz"]
     meta = json.loads((trained_run / "config.json").read_text())
     config = TrainConfig.from_dict(meta["config"])

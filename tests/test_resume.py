@@ -1,0 +1,116 @@
+"""Interrupted training: SIGKILL and Ctrl-C leave a usable run that --resume finishes exactly."""
+
+import json
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from sentiment_rnn.runs import write_atomic
+
+ARGS = ["--limit", "60", "--epochs", "12", "--patience", "12", "--vocab-size", "30",
+        "--max-len", "12", "--batch-size", "8", "--learning-rate", "0.01", "--embed-dim", "8",
+        "--units", "6", "--seed", "7"]
+
+
+def _train(*args, cwd):
+    return [sys.executable, "-m", "sentiment_rnn", "train", *ARGS, *map(str, args)]
+
+
+def _start_and_interrupt(cmd, run_dir, sig, cwd, after_epoch=3):
+    """Start training, wait until `after_epoch` epochs are committed, then send `sig`."""
+    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True)
+    state = run_dir / "state.json"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            if json.loads(state.read_text())["epoch"] >= after_epoch:
+                break
+        except (FileNotFoundError, json.JSONDecodeError, KeyError):
+            pass
+        time.sleep(0.005)
+    assert proc.poll() is None, "training ended before it could be interrupted"
+    proc.send_signal(sig)
+    output, _ = proc.communicate(timeout=120)
+    return proc.returncode, output
+
+
+def _weights(run_dir):
+    with np.load(run_dir / "weights.npz", allow_pickle=False) as npz:
+        return {name: npz[name] for name in npz.files}
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(tiny_data_dir, tmp_path_factory):
+    cwd = tmp_path_factory.mktemp("full")
+    subprocess.run(_train("--run-dir", cwd / "run", "--data-dir", tiny_data_dir, cwd=cwd),
+                   cwd=cwd, check=True, capture_output=True)
+    return cwd / "run"
+
+
+def test_sigkill_then_resume_reaches_the_same_weights(uninterrupted, tiny_data_dir, tmp_path):
+    run = tmp_path / "run"
+    code, _ = _start_and_interrupt(_train("--run-dir", run, "--data-dir", tiny_data_dir,
+                                          cwd=tmp_path), run, signal.SIGKILL, tmp_path)
+    assert code == -signal.SIGKILL
+    state = json.loads((run / "state.json").read_text())
+    assert 3 <= state["epoch"] < 12 and not state["completed"]
+    # what a kill during a write leaves behind: a temporary file and a checkpoint not yet named
+    (run / ".model.abc123.tmp.keras").write_bytes(b"half a zip")
+    (run / f"checkpoint-{state['epoch'] + 1:03d}.keras").write_bytes(b"half a zip")
+
+    done = subprocess.run([sys.executable, "-m", "sentiment_rnn", "train", "--resume", str(run),
+                           "--data-dir", str(tiny_data_dir)], cwd=tmp_path, capture_output=True,
+                          text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"Resuming {run} after epoch {state['epoch']}" in done.stdout
+    expected, got = _weights(uninterrupted), _weights(run)
+    for name in expected:
+        np.testing.assert_array_equal(got[name], expected[name])
+    final = json.loads((run / "state.json").read_text())
+    assert final["history"] == json.loads((uninterrupted / "state.json").read_text())["history"]
+    assert sorted(p.name for p in run.iterdir()) == [
+        "checkpoint-012.keras", "config.json", "history.json", "model.keras", "state.json",
+        "vocab.txt", "weights.npz"]
+
+
+def test_ctrl_c_stops_after_the_step_and_prints_the_resume_command(tiny_data_dir, tmp_path):
+    run = tmp_path / "run"
+    code, output = _start_and_interrupt(_train("--run-dir", run, "--data-dir", tiny_data_dir,
+                                               cwd=tmp_path), run, signal.SIGINT, tmp_path)
+    assert code == 130
+    assert "Traceback" not in output
+    assert f"Resume with: sentiment-rnn train --resume {run}" in output
+    state = json.loads((run / "state.json").read_text())
+    assert not state["completed"]
+    assert (run / state["checkpoint"]).exists()
+    assert not (tmp_path / "models" / "latest").exists()  # only completed runs become latest
+
+
+def test_resume_refuses_a_finished_run(uninterrupted, tiny_data_dir):
+    from click.testing import CliRunner
+
+    from sentiment_rnn.cli import main
+
+    result = CliRunner().invoke(main, ["train", "--resume", str(uninterrupted),
+                                       "--data-dir", str(tiny_data_dir)])
+    assert result.exit_code == 1
+    assert result.output == f"Error: {uninterrupted}: this run already finished; nothing to resume\n"
+
+
+def test_a_failed_write_leaves_the_old_file_and_no_temporary(tmp_path):
+    target = tmp_path / "state.json"
+    target.write_text('{"epoch": 1}')
+
+    def crash(tmp):
+        tmp.write_text('{"epo')
+        raise OSError("disk full")
+
+    with pytest.raises(OSError, match="disk full"):
+        write_atomic(target, crash)
+    assert target.read_text() == '{"epoch": 1}'
+    assert [p.name for p in tmp_path.iterdir()] == ["state.json"]
