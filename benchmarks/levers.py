@@ -19,7 +19,9 @@ from sentiment_rnn.config import TrainConfig
 from sentiment_rnn.train import train
 
 LEVERS = {
-    "default (label-aware vocab, OOV dropped, last 200 tokens, Adam 1e-3, clipnorm 1, batch 128)": {},
+    "default (label-aware vocab, OOV dropped, last 200 tokens, Adam 1e-3, clipnorm 1, "
+    "batch 128, length buckets)": {},
+    "random batches instead of length buckets": {"length_buckets": False},
     "vocabulary: 998 most frequent words": {"vocab_method": "frequency"},
     "vocabulary: most frequent, OOV kept as id 1": {"vocab_method": "frequency", "drop_oov": False},
     "OOV kept as id 1 (label-aware vocabulary)": {"drop_oov": False},

@@ -7,6 +7,7 @@ Library functions raise plain exceptions (`errors.py`); this module turns them i
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from functools import wraps
@@ -67,6 +68,9 @@ DATA_DIR_OPTION = click.option(
               show_default=True, help="How the vocabulary's words are chosen from the training part.")
 @click.option("--keep-oov/--drop-oov", default=not DEFAULTS.drop_oov, show_default=True,
               help="Keep out-of-vocabulary words as id 1, or drop them from the sequence.")
+@click.option("--length-buckets/--random-batches", default=DEFAULTS.length_buckets,
+              show_default=True, help="Batch reviews of similar length together (faster; "
+                                      "padding is masked, so only the batch mix changes).")
 @click.option("--embed-dim", type=click.IntRange(min=1), default=DEFAULTS.embed_dim,
               show_default=True, help="Width of the word embedding x_t.")
 @click.option("--units", type=click.IntRange(min=1), default=DEFAULTS.units, show_default=True,
@@ -112,13 +116,42 @@ def train(resume_dir, run_dir, data_dir, keep_oov, **settings):
 @click.option("--backend", type=click.Choice(["numpy", "keras"]), default=None,
               help="Forward pass to use.  [default: numpy if the run has weights.npz, else keras]")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of a table.")
+@click.option("--data", "data_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              default=None, help="Score a labelled file instead: CSV or TSV with a header naming "
+              "label and text, headerless TSV label<TAB>text, or JSON Lines with label and text "
+              "keys; labels 0/1, neg/pos or negative/positive. Adds accuracy by review length "
+              "and the share of out-of-vocabulary tokens.  [default: the IMDB test split]")
+@click.option("--skip-bad", is_flag=True,
+              help="With --data: count and skip malformed rows instead of stopping at the first.")
+@click.option("--report", "report_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=None, help="Also write metrics.json and confusion-matrix, ROC-curve and "
+                                 "calibration PNGs into this folder.  [default: no report]")
+@click.option("--baselines", "with_baselines", is_flag=True,
+              help="Also score the majority class and a bag-of-words logistic regression, both "
+                   "trained on the run's training part of the IMDB train split (reads it).")
 @_friendly
-def evaluate(model_dir, data_dir, backend, as_json):
-    """Score a trained model on the IMDB test split (25,000 reviews)."""
+def evaluate(model_dir, data_dir, backend, as_json, data_file, skip_bad, report_dir,
+             with_baselines):
+    """Score a trained model on the IMDB test split (25,000 reviews) or on a labelled file."""
     from .evaluate import evaluate_run, format_table
     from .runs import resolve_run_dir
 
+    if skip_bad and data_file is None:
+        raise click.UsageError("--skip-bad needs --data FILE")
     run_dir = resolve_run_dir(model_dir)
+    if data_file or report_dir or with_baselines:
+        from .reports import REPORT_FILES, run_evaluation, write_report
+
+        ev = run_evaluation(run_dir, data_file, skip_bad, data_dir, backend, with_baselines)
+        if report_dir is not None:
+            write_report(report_dir, ev, run_dir)
+        if as_json:
+            click.echo(json.dumps(ev.to_json()))
+            return
+        click.echo(f"Model: {run_dir}\n{ev.source}\n\n{ev.format()}")
+        if report_dir is not None:
+            click.echo(f"\nReport: {report_dir}/ ({', '.join(REPORT_FILES)})")
+        return
     result = evaluate_run(run_dir, data_dir, backend)
     if as_json:
         click.echo(json.dumps(result))
@@ -129,6 +162,10 @@ def evaluate(model_dir, data_dir, backend, as_json):
 
 def _read_stdin_lines() -> list[str]:
     raw = sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else sys.stdin.read().encode()
+    if b"\0" in raw:
+        line = raw[:raw.index(b"\0")].count(b"\n") + 1
+        raise click.ClickException(f"standard input looks like a binary file (NUL byte on "
+                                   f"line {line}); give one review per line as UTF-8 text")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -138,43 +175,125 @@ def _read_stdin_lines() -> list[str]:
     return [line for line in text.splitlines() if line.strip()]
 
 
-def _preview(text: str, width: int = 60) -> str:
-    """The text's first words, on one line, at most `width` characters."""
-    words = text.split()
-    flat = " ".join(words)
-    if len(flat) <= width:
-        return flat
-    kept = ""
-    for word in words:
-        if len(kept) + len(word) + 1 > width - 3:
-            break
-        kept = f"{kept} {word}" if kept else word
-    return (kept or flat[: width - 3]) + "..."
+def _write_chunks(chunks, total_bytes: int) -> None:
+    """Write and flush each chunk of output as it comes, with a progress bar (bytes read) on
+    standard error when that is a terminal and the output is not."""
+    try:
+        if sys.stderr.isatty() and not sys.stdout.isatty():
+            with click.progressbar(length=total_bytes, label="Predicting", file=sys.stderr) as bar:
+                for text, done in chunks:
+                    click.echo(text, nl=False)
+                    bar.update(done - bar.pos)
+        else:
+            for text, _ in chunks:
+                click.echo(text, nl=False)
+    except BrokenPipeError:  # e.g. `| head`: the reader has all it wants
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(1)
 
 
 @main.command()
 @MODEL_OPTION
 @click.option("--backend", type=click.Choice(["numpy", "keras"]), default=None,
               help="Forward pass to use.  [default: numpy if the run has weights.npz, else keras]")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object per text.")
-@click.argument("texts", nargs=-1, required=True)
+@click.option("--json", "as_json", is_flag=True,
+              help="Print one JSON object per text (the same as --format jsonl).")
+@click.option("--file", "file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              default=None, help="Classify every text in this file, streaming, one output row "
+              "per record in order: one text per line, or CSV/TSV with a header naming a text "
+              "column, or JSON Lines with a text key.  [default: the TEXTS]")
+@click.option("--input-format", type=click.Choice(["auto", "lines", "csv", "tsv", "jsonl"]),
+              default="auto", show_default=True, help="How to read --file; auto goes by the "
+              "extension (.csv, .tsv, .jsonl), anything else is one text per line.")
+@click.option("--format", "out_format", type=click.Choice(["text", "csv", "jsonl"]),
+              default="text", show_default=True, help="Output: text (label, probability, first "
+              "words), csv (label,probability,text with a header) or jsonl.")
+@click.option("--threshold", type=click.FloatRange(0, 1), default=0.5, show_default=True,
+              help="P(positive) from which a text is labelled positive.")
+@click.argument("texts", nargs=-1)
 @_friendly
-def predict(model_dir, backend, as_json, texts):
+def predict(model_dir, backend, as_json, file, input_format, out_format, threshold, texts):
     """Classify each TEXT as positive or negative.
 
     Give - as the only TEXT to read one review per line from standard input (blank lines are
-    skipped).
+    skipped). A text with no words at all is an error; a text whose words are all unknown to
+    the model gets the model's prior probability, with a note on standard error.
+
+    With --file, a blank line or a text with no words (only punctuation, say) gets the label
+    unknown and no probability (- in text, empty in csv, null in jsonl), so a long job never
+    stops for one; a malformed record (bad JSON, wrong number of CSV fields) or invalid UTF-8
+    stops it with its line number.
     """
-    from .predict import Predictor, label
+    from .files import format_rows, predict_file
+    from .predict import Predictor
     from .runs import resolve_run_dir
 
+    fmt = "jsonl" if as_json else out_format
+    if file is not None and texts:
+        raise click.UsageError("give TEXTS or --file FILE, not both")
+    if file is None and not texts:
+        raise click.UsageError("give TEXTS to classify, - to read standard input, or --file FILE")
     if list(texts) == ["-"]:
         texts = _read_stdin_lines()
     predictor = Predictor(resolve_run_dir(model_dir), backend)
+    if file is not None:
+        _write_chunks(predict_file(predictor, file, fmt, threshold, input_format),
+                      file.stat().st_size)
+        return
     probs = predictor.predict(list(texts))
-    for text, p in zip(texts, probs):
-        if as_json:
-            click.echo(json.dumps({"text": text, "label": label(p), "probability": float(p)},
-                                  ensure_ascii=False))
-        else:
-            click.echo(f"{label(p):<8}  {p:.4f}  {_preview(text)}")
+    for i, (text, p) in enumerate(zip(texts, probs), 1):
+        if not predictor.known_words(text):
+            click.echo(f"Note: text {i} has no word in the model's vocabulary; its probability "
+                       f"is the model's prior", err=True)
+        click.echo(format_rows([text], [p], fmt, threshold, header=i == 1), nl=False)
+
+
+def _png_path(ctx, param, value):
+    if value is not None and value.suffix.lower() != ".png":
+        raise click.BadParameter(f"{value} is not a .png file name")
+    return value
+
+
+@main.command("inspect")
+@MODEL_OPTION
+@DATA_DIR_OPTION
+@click.option("--check", type=click.IntRange(min=0), default=1000, show_default=True,
+              help="Without TEXT: compare NumPy and Keras on this many IMDB test reviews "
+                   "(0 skips it, and TensorFlow).")
+@click.option("--plot", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              callback=_png_path, help="With TEXT: write running P(positive) above a heatmap "
+                                       "of h_t to this PNG file.  [default: no plot]")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
+@click.argument("text", required=False)
+@_friendly
+def inspect_command(model_dir, data_dir, check, plot, as_json, text):
+    """Look inside the trained RNN through its NumPy forward pass.
+
+    Without TEXT: every weight's shape and norm, the spectral radius of W_hh, a NumPy-vs-Keras
+    parity check, and the words the model finds most positive and negative. With TEXT (- reads
+    it from standard input): the hidden state h_t and P(positive) after each word.
+    """
+    from . import inspect as inspecting
+    from .runs import resolve_run_dir
+
+    run_dir = resolve_run_dir(model_dir)
+    if text is None:
+        if plot is not None:
+            raise click.UsageError("--plot needs a TEXT to trace")
+        report = inspecting.overview(run_dir, check, data_dir)
+        click.echo(json.dumps(report) if as_json else inspecting.format_overview(report))
+        inspecting.require_parity(report)
+        return
+    if text == "-":
+        text = "\n".join(_read_stdin_lines())
+    report = inspecting.trace(run_dir, text)
+    if plot is not None:
+        from .inspect_plot import plot_trace
+
+        plot_trace(report, plot)
+    if as_json:
+        click.echo(json.dumps(report, ensure_ascii=False))
+    else:
+        click.echo(inspecting.format_trace(report, color=sys.stdout.isatty()))
+        if plot is not None:
+            click.echo(f"Plot: {plot}")

@@ -27,6 +27,7 @@ class TrainConfig:
     # optimisation
     epochs: int = 10  # most epochs; early stopping usually ends sooner
     batch_size: int = 128  # reviews per gradient step
+    length_buckets: bool = True  # batch reviews of similar length together (faster, same model)
     learning_rate: float = 1e-3  # Adam step size
     clipnorm: float = 1.0  # gradient clipping by norm; a SimpleRNN on IMDB swings without it
     patience: int = 2  # epochs without a better validation accuracy before stopping
@@ -46,8 +47,9 @@ class TrainConfig:
         if self.vocab_method not in VOCAB_METHODS:
             raise ConfigError(f"vocab_method must be one of {', '.join(VOCAB_METHODS)}, "
                               f"got {self.vocab_method!r}")
-        if not isinstance(self.drop_oov, bool):
-            raise ConfigError(f"drop_oov must be true or false, got {self.drop_oov!r}")
+        for name in ("drop_oov", "length_buckets"):
+            if not isinstance(getattr(self, name), bool):
+                raise ConfigError(f"{name} must be true or false, got {getattr(self, name)!r}")
         for name in ("learning_rate", "clipnorm"):
             value = getattr(self, name)
             if not _is_number(value) or not 0 < value < float("inf"):

@@ -66,11 +66,12 @@ def load_split(split: str, data_dir: str | os.PathLike | None = None,
                limit: int | None = None) -> tuple[list[str], np.ndarray]:
     """Texts and labels (1 = positive) of one split, in the dataset's order.
 
-    `split` is a tfds split name such as "train" or "test"; `limit` keeps the first N reviews.
+    `split` is a tfds split name such as "train" or "test"; `limit` keeps the first N reviews
+    (all of them when the split has fewer).
     """
     folder = resolve_data_dir(data_dir)
     builder = _builder(folder)
-    if limit is not None:
+    if limit is not None and int(limit) < builder.info.splits[split].num_examples:
         split = f"{split}[:{int(limit)}]"
     try:
         ds = builder.as_dataset(split=split, as_supervised=True, shuffle_files=False)

@@ -23,3 +23,7 @@ class ConfigError(SentimentRNNError):
 
 class InputTextError(SentimentRNNError):
     """A text to classify cannot be used (empty, not UTF-8, ...)."""
+
+
+class DataFileError(SentimentRNNError):
+    """A user's file of texts or labelled texts cannot be read: format, columns, a bad row."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import quiet
+from .batching import lengths, sorted_batches, trim
 from .config import TrainConfig
 
 
@@ -55,5 +56,7 @@ def weight_arrays(model) -> dict[str, np.ndarray]:
 
 def predict_proba(model, ids: np.ndarray, batch_size: int = 1024) -> np.ndarray:
     """P(positive) for a (batch, time) id array, as a (batch,) float array."""
-    out = model.predict(ids, batch_size=batch_size, verbose=0)
-    return np.asarray(out, dtype=np.float64).reshape(-1)
+    out = np.empty(len(ids))
+    for rows in sorted_batches(lengths(ids), batch_size):  # padding is masked anyway
+        out[rows] = np.asarray(model(trim(ids[rows]), training=False)).reshape(-1)
+    return out

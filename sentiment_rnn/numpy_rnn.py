@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .batching import lengths, sorted_batches, trim
 from .errors import RunFolderError
 
 NAMES = ("embedding", "W_xh", "W_hh", "b_h", "W_hy", "b_y")
@@ -87,7 +88,6 @@ class NumpyRNN:
         """P(positive) for a (batch, time) id array, as a (batch,) float array."""
         ids = np.atleast_2d(np.asarray(ids))
         out = np.empty(ids.shape[0])
-        for start in range(0, ids.shape[0], batch_size):
-            chunk = ids[start:start + batch_size]
-            out[start:start + batch_size] = self.output(self.hidden_states(chunk)[:, -1])
+        for rows in sorted_batches(lengths(ids), batch_size):  # padding is skipped anyway
+            out[rows] = self.output(self.hidden_states(trim(ids[rows]))[:, -1])
         return out

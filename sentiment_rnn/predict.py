@@ -14,7 +14,7 @@ import numpy as np
 from .errors import InputTextError, RunFolderError
 from .numpy_rnn import NumpyRNN
 from .runs import Run, load_run
-from .text import encode, tokenize
+from .text import OOV, encode, tokenize
 
 BACKENDS = ("numpy", "keras")
 
@@ -45,6 +45,7 @@ class Predictor:
 
     def __init__(self, run_dir: str | Path, backend: str | None = None):
         self.run = load_run(run_dir)
+        self.run.verify_files()
         if backend is None:
             backend = "numpy" if self.run.weights_file.exists() else "keras"
         if backend not in BACKENDS:
@@ -69,11 +70,19 @@ class Predictor:
         return predict_proba(self.model, ids)
 
     def predict(self, texts: Sequence[str]) -> np.ndarray:
-        """P(positive) for each text. Texts with no words at all are refused."""
+        """P(positive) for each text. Texts with no words at all are refused.
+
+        A text whose words are all out of vocabulary reads as no input (h_T = 0): its
+        probability is the model's prior, sigmoid(b_y); `known_words` tells these apart.
+        """
         for i, text in enumerate(texts, 1):
             if not tokenize(text):
                 raise InputTextError(f"text {i} has no words to classify")
         return self.predict_ids(self.ids(texts)) if len(texts) else np.empty(0)
+
+    def known_words(self, text: str) -> int:
+        """How many of the text's tokens are in the vocabulary."""
+        return sum(1 for i in self.run.vocab.lookup(tokenize(text)) if i != OOV)
 
 
 def label(probability: float, threshold: float = 0.5) -> str:

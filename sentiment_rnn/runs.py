@@ -5,6 +5,7 @@
     model.keras      the best model (highest validation accuracy)
     weights.npz      the same weights for the NumPy forward pass (no TensorFlow needed)
     history.json     per-epoch loss and accuracy, training and validation
+    learning_curves.png  the same history drawn (reports.write_learning_curves)
     state.json       training progress: last finished epoch, best epoch, early-stopping count,
                      the sha256 of model.keras and weights.npz, the name of the checkpoint
     checkpoint-NNN.keras  the model after the last finished epoch NNN, with optimizer state
@@ -137,6 +138,11 @@ class Run:
             raise RunFolderError(f"{self.path}: {path.name} is damaged (its sha256 differs from "
                                  f"the one recorded in state.json)")
         return path
+
+    def verify_files(self) -> None:
+        """Check every model file that training recorded a sha256 for."""
+        for name in self.state().get("sha256", {}):
+            self.verified(self.path / name)
 
 
 def load_run(path: str | os.PathLike) -> Run:

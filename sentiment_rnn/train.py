@@ -10,6 +10,7 @@ from __future__ import annotations
 import platform
 import signal
 import sys
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,11 +18,13 @@ from pathlib import Path
 import numpy as np
 
 from . import __version__, quiet
+from .batching import lengths, shuffled_buckets, sorted_batches, trim
 from .config import TrainConfig
 from .data import load_split
 from .errors import RunFolderError
 from .model import build_model, compile_model, weight_arrays
 from .numpy_rnn import NumpyRNN
+from .reports import write_learning_curves
 from .runs import (DEFAULT_MODELS_DIR, Run, load_run, new_run_dir, remove_stale_files,
                    set_latest, sha256_file, write_atomic, write_json_atomic)
 from .text import Vocabulary, pad, to_ids, tokenize
@@ -111,6 +114,21 @@ class _StopOnSignal:
         return Stop()
 
 
+def _Batches(x: np.ndarray, y: np.ndarray, batches: list[np.ndarray]):
+    """Keras input that serves the given row batches, each trimmed to its longest review."""
+    tf = quiet.tensorflow()
+
+    class Batches(tf.keras.utils.PyDataset):
+        def __len__(self):
+            return len(batches)
+
+        def __getitem__(self, i):
+            rows = batches[i]
+            return trim(x[rows]), y[rows]
+
+    return Batches()
+
+
 def _progress_bar(total_epochs: int, verbose: int):
     """Keras' own progress bar, told the run's epoch total (fit is called once per epoch)."""
     tf = quiet.tensorflow()
@@ -168,17 +186,23 @@ def train(config: TrainConfig, run_dir: Path | None = None, data_dir=None,
              f"(last {config.validation_fraction:.0%} of the train split)")
         model.summary(print_fn=lambda line, *a, **k: echo(line))
 
+    val_batches = sorted_batches(lengths(x_val), config.batch_size)
     with _StopOnSignal() as stopper:
         for epoch in range(state["epoch"], config.epochs):
-            order = np.random.default_rng([config.seed, epoch]).permutation(len(y_train))
-            fit = model.fit(x_train[order], y_train[order], batch_size=config.batch_size,
+            # the epoch's batches depend only on (seed, epoch), so a resumed run sees the same
+            rng = np.random.default_rng([config.seed, epoch])
+            bucket = 32 if config.length_buckets else 1
+            train_batches = shuffled_buckets(lengths(x_train), config.batch_size, rng, bucket)
+            started = time.perf_counter()
+            fit = model.fit(_Batches(x_train, y_train, train_batches),
                             epochs=epoch + 1, initial_epoch=epoch, shuffle=False,
-                            validation_data=(x_val, y_val), verbose=verbose,
+                            validation_data=_Batches(x_val, y_val, val_batches), verbose=verbose,
                             callbacks=[stopper.callback(model),
                                        _progress_bar(config.epochs, verbose)])
             if stopper.stopped:
                 break
             logs = {k: float(v[-1]) for k, v in fit.history.items()}
+            logs["seconds"] = round(time.perf_counter() - started, 2)
             state["history"].append({"epoch": epoch + 1, **logs})
             state["epoch"] = epoch + 1
             # better accuracy, or the same accuracy at a lower loss
@@ -206,6 +230,7 @@ def train(config: TrainConfig, run_dir: Path | None = None, data_dir=None,
                      f"{config.patience} epochs")
                 break
 
+    write_learning_curves(state["history"], run.path / "learning_curves.png", echo)
     if stopper.stopped:
         echo(f"Stopped after {state['epoch']} finished epochs; the unfinished epoch was "
              f"dropped. Resume with: sentiment-rnn train --resume {run.path}")

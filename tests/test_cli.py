@@ -46,8 +46,9 @@ def test_help_lists_commands_and_every_option_has_help_and_a_default():
 
 def test_train_leaves_a_complete_run_folder(trained_run):
     names = sorted(p.name for p in trained_run.iterdir())
-    assert names == ["checkpoint-008.keras", "config.json", "history.json", "model.keras",
-                     "state.json", "vocab.txt", "weights.npz"]
+    assert names == ["checkpoint-008.keras", "config.json", "history.json",
+                     "learning_curves.png", "model.keras", "state.json", "vocab.txt",
+                     "weights.npz"]
     meta = json.loads((trained_run / "config.json").read_text())
     config = TrainConfig.from_dict(meta["config"])
     assert (config.seed, config.max_len, config.units, config.embed_dim) == (7, 12, 6, 8)
@@ -56,7 +57,7 @@ def test_train_leaves_a_complete_run_folder(trained_run):
                                      "tensorflow_datasets", "numpy"}
     history = json.loads((trained_run / "history.json").read_text())
     assert [h["epoch"] for h in history] == list(range(1, 9))
-    assert set(history[0]) == {"epoch", "loss", "accuracy", "val_loss", "val_accuracy"}
+    assert set(history[0]) == {"epoch", "loss", "accuracy", "val_loss", "val_accuracy", "seconds"}
     assert (trained_run.parent / "latest").resolve() == trained_run.resolve()
 
 
@@ -69,6 +70,7 @@ def test_train_prints_summary_progress_and_where_it_saved(tiny_data_dir, in_tmp)
     assert "Total params: 321" in result.output
     assert "Epoch 2/2" in result.output
     assert f"Saved to models/{run_dir}" in result.output
+    assert f"Learning curves: models/{run_dir}/learning_curves.png" in result.output
 
 
 def test_same_seed_gives_the_same_weights(tiny_data_dir, trained_run, in_tmp):

@@ -1,0 +1,41 @@
+"""ids -> batches: group reviews of similar length so each batch is padded only to its longest.
+
+Padding is masked, so it never changes a result, only the time spent: with out-of-vocabulary
+words dropped, the median IMDB review has about 45 ids, but a random batch of 128 almost always
+holds one of 200. Sorting by length inside large random chunks cuts the RNN's time steps to
+about 30% while the batch order stays random.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def lengths(ids: np.ndarray) -> np.ndarray:
+    """Real (non-padding) ids per row of a front-padded (batch, time) array."""
+    return np.count_nonzero(ids, axis=1)
+
+
+def trim(ids: np.ndarray) -> np.ndarray:
+    """Drop the all-padding columns in front; keeps at least one column."""
+    longest = max(int(lengths(ids).max(initial=0)), 1)
+    return ids[:, ids.shape[1] - longest:]
+
+
+def sorted_batches(lengths: np.ndarray, batch_size: int) -> list[np.ndarray]:
+    """Row indices in batches of similar length (for prediction: order does not matter)."""
+    order = np.argsort(lengths, kind="stable")
+    return [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
+
+
+def shuffled_buckets(lengths: np.ndarray, batch_size: int, rng: np.random.Generator,
+                     bucket: int = 32) -> list[np.ndarray]:
+    """Training batches: a random permutation, sorted by length inside chunks of `bucket`
+    batches, cut into batches, then the batches shuffled. `bucket=1` gives plain random batches."""
+    order = rng.permutation(len(lengths))
+    batches = []
+    for start in range(0, len(order), batch_size * bucket):
+        chunk = order[start:start + batch_size * bucket]
+        chunk = chunk[np.argsort(lengths[chunk], kind="stable")]
+        batches += [chunk[i:i + batch_size] for i in range(0, len(chunk), batch_size)]
+    return [batches[i] for i in rng.permutation(len(batches))]

@@ -1,0 +1,205 @@
+"""Bad input gets a clear one-line error and a non-zero exit, never a traceback or a changed run."""
+
+import json
+import os
+import shutil
+import stat
+
+import pytest
+from click.testing import CliRunner
+
+from sentiment_rnn import data
+from sentiment_rnn.cli import main
+
+
+def invoke(*args, input=None):
+    return CliRunner().invoke(main, [str(a) for a in args], input=input)
+
+
+def snapshot(folder):
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+def assert_one_line_error(result, expected, code=1):
+    assert result.exit_code == code, result.output
+    assert not isinstance(result.exception, Exception) or isinstance(result.exception, SystemExit)
+    assert result.output == f"Error: {expected}\n"
+
+
+# --- texts -----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text", ["", "   \t ", "!!! ... ???"])
+def test_text_without_words_is_an_error(trained_run, text):
+    result = invoke("predict", "--model", trained_run, "great", text)
+    assert_one_line_error(result, "text 2 has no words to classify")
+
+
+def test_a_one_megabyte_review(trained_run):
+    review = ("the movie was boring " * 55_000)[:1_000_000] + " but great great great"
+    result = invoke("predict", "--model", trained_run, review)
+    assert result.exit_code == 0, result.output
+    assert len(result.stdout.splitlines()) == 1
+
+
+def test_a_million_word_line_on_standard_input(trained_run):
+    line = " ".join(["awful"] * 1_000_000)
+    result = invoke("predict", "--model", trained_run, "-", input=line + "\n")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("negative  ")
+    assert len(result.stdout.splitlines()) == 1
+
+
+def test_invalid_utf8_on_standard_input(trained_run):
+    result = invoke("predict", "--model", trained_run, "-", input=b"great\nbad \xff\xfe film\n")
+    assert_one_line_error(result, "standard input is not valid UTF-8 (line 2, byte 10)")
+
+
+def test_a_binary_file_on_standard_input(trained_run):
+    result = invoke("predict", "--model", trained_run, "-", input=b"PK\x03\x04\x00\x00great")
+    assert_one_line_error(result, "standard input looks like a binary file (NUL byte on line "
+                                  "1); give one review per line as UTF-8 text")
+
+
+def test_emoji_accents_and_other_scripts(trained_run):
+    texts = ["great 😀 très superb", "素晴らしい 映画", "ужасно 🙁"]
+    result = invoke("predict", "--model", trained_run, *texts)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("positive  ")
+    assert len(result.stdout.splitlines()) == 3
+    assert result.stderr == (
+        "Note: text 2 has no word in the model's vocabulary; its probability is the model's prior\n"
+        "Note: text 3 has no word in the model's vocabulary; its probability is the model's prior\n")
+    # both unknown texts get the same probability: the prior
+    assert result.stdout.splitlines()[1].split()[1] == result.stdout.splitlines()[2].split()[1]
+
+
+# --- options -----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("option, value", [
+    ("--max-len", "0"), ("--epochs", "-1"), ("--vocab-size", "1"), ("--batch-size", "0"),
+    ("--learning-rate", "0"), ("--limit", "abc"),
+])
+def test_out_of_range_options_are_refused_before_anything_runs(tmp_path, monkeypatch, option,
+                                                               value):
+    monkeypatch.chdir(tmp_path)
+    result = invoke("train", option, value)
+    assert result.exit_code == 2
+    assert f"Error: Invalid value for '{option}'" in result.output
+    assert "Traceback" not in result.output
+    assert list(tmp_path.iterdir()) == []
+
+
+# --- run folders -------------------------------------------------------------------------------
+
+def damage_truncate_model(run):
+    blob = (run / "model.keras").read_bytes()
+    (run / "model.keras").write_bytes(blob[: len(blob) // 2])
+    return "model.keras is damaged (its sha256 differs from the one recorded in state.json)"
+
+
+def damage_config_not_json(run):
+    (run / "config.json").write_text('{"config": {"vocab_size": 3')
+    return "config.json is not valid JSON"
+
+
+def damage_config_bad_value(run):
+    meta = json.loads((run / "config.json").read_text())
+    meta["config"]["max_len"] = -5
+    (run / "config.json").write_text(json.dumps(meta))
+    return "config.json is invalid (max_len must be a whole number >= 1, got -5)"
+
+
+def damage_config_units(run):
+    meta = json.loads((run / "config.json").read_text())
+    meta["config"]["units"] = 64
+    (run / "config.json").write_text(json.dumps(meta))
+    return "weights.npz does not match config.json (weight W_xh has shape (8, 6), expected (8, 64))"
+
+
+def damage_missing_vocab(run):
+    (run / "vocab.txt").unlink()
+    return "the vocabulary file vocab.txt is missing"
+
+
+def damage_vocab_size(run):
+    """A consistent-looking folder whose vocabulary is larger than the embedding."""
+    with open(run / "vocab.txt", "a") as f:
+        f.write("extra\n")
+    meta = json.loads((run / "config.json").read_text())
+    meta["config"]["vocab_size"] += 1
+    del meta["vocab"]["sha256"]
+    (run / "config.json").write_text(json.dumps(meta))
+    return "weights.npz does not match config.json (weight embedding has shape (28, 8), " \
+           "expected (29, 8))"
+
+
+@pytest.mark.parametrize("damage", [damage_truncate_model, damage_config_not_json,
+                                    damage_config_bad_value, damage_config_units,
+                                    damage_missing_vocab, damage_vocab_size])
+def test_a_damaged_run_folder_is_named_with_what_is_wrong(run_copy, damage):
+    problem = damage(run_copy)
+    before = snapshot(run_copy)
+    result = invoke("predict", "--model", run_copy, "great")
+    assert result.exit_code == 1, result.output
+    assert result.output.startswith(f"Error: {run_copy}: {problem}")
+    assert result.output.count("\n") == 1
+    assert snapshot(run_copy) == before
+
+
+def test_the_keras_backend_checks_the_embedding_against_the_vocabulary(run_copy):
+    problem = damage_vocab_size(run_copy)
+    (run_copy / "weights.npz").unlink()  # so only model.keras is left to disagree
+    state = json.loads((run_copy / "state.json").read_text())
+    del state["sha256"]["weights.npz"]
+    (run_copy / "state.json").write_text(json.dumps(state))
+    result = invoke("predict", "--model", run_copy, "--backend", "keras", "great")
+    assert problem  # the folder is inconsistent in the same way as above
+    assert_one_line_error(result, f"{run_copy}: model.keras embeds 28 words but the vocabulary "
+                                  f"has 29")
+
+
+@pytest.mark.parametrize("make, problem", [
+    (lambda p: None, "no such run folder"),
+    (lambda p: p.mkdir(), "config.json is missing"),
+])
+def test_missing_and_empty_run_folders(tmp_path, make, problem):
+    folder = tmp_path / "run"
+    make(folder)
+    assert_one_line_error(invoke("predict", "--model", folder, "great"), f"{folder}: {problem}")
+
+
+# --- dataset folders ---------------------------------------------------------------------------
+
+def test_a_read_only_dataset_folder_works_and_is_not_written(tiny_data_dir, tmp_path):
+    copy = tmp_path / "ro"
+    shutil.copytree(tiny_data_dir, copy)
+    for root, dirs, files in os.walk(copy):
+        for name in dirs + files:
+            path = os.path.join(root, name)
+            os.chmod(path, os.stat(path).st_mode & ~(stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH))
+    before = sorted((str(p), p.stat().st_mtime_ns) for p in copy.rglob("*"))
+    texts, labels = data.load_split("test", copy)
+    assert len(texts) == 20 and labels.tolist()[:4] == [0, 1, 0, 1]
+    assert sorted((str(p), p.stat().st_mtime_ns) for p in copy.rglob("*")) == before
+
+
+def test_a_half_prepared_dataset_folder_offline(tiny_data_dir, tmp_path, monkeypatch):
+    monkeypatch.setattr(data, "_online", lambda *a, **k: False)
+    copy = tmp_path / "half"
+    shutil.copytree(tiny_data_dir, copy)
+    (copy / "imdb_reviews" / "plain_text" / "1.0.0" / "dataset_info.json").unlink()
+    monkeypatch.chdir(tmp_path)
+    result = invoke("train", "--limit", "10", "--data-dir", copy)
+    assert result.exit_code == 1
+    assert result.output.startswith(f"Error: The IMDB dataset (imdb_reviews) is not prepared in "
+                                    f"{copy} and this machine cannot reach the download server.")
+    assert result.output.count("\n") == 1
+
+
+def test_a_dataset_folder_with_a_missing_record_file(tiny_data_dir, tmp_path):
+    copy = tmp_path / "broken"
+    shutil.copytree(tiny_data_dir, copy)
+    (copy / "imdb_reviews" / "plain_text" / "1.0.0" / "imdb_reviews-test.tfrecord-00000-of-00001"
+     ).unlink()
+    with pytest.raises(data.DataNotFoundError, match="could not be read .* may be incomplete"):
+        data.load_split("test", copy)
