@@ -222,7 +222,9 @@ def predict(model_dir, backend, as_json, file, input_format, out_format, thresho
     With --file, a blank line or a text with no words (only punctuation, say) gets the label
     unknown and no probability (- in text, empty in csv, null in jsonl), so a long job never
     stops for one; a malformed record (bad JSON, wrong number of CSV fields) or invalid UTF-8
-    stops it with its line number.
+    stops it with its line number. Results are written 1,000 at a time as they come, in
+    constant memory; a progress bar shows on standard error when that is a terminal and the
+    output is not.
     """
     from .files import format_rows, predict_file
     from .predict import Predictor

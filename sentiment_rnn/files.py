@@ -215,7 +215,7 @@ def read_labelled(path: str | Path, skip_bad: bool = False) -> LabelledTexts:
         labels.append(row[0])
         out.texts.append(row[1])
     if not out.texts:
-        why = f"; {out.skipped} malformed rows skipped" if out.skipped else ""
+        why = f"; {out.skipped:,} malformed row(s) skipped" if out.skipped else ""
         raise DataFileError(f"{path}: no labelled texts{why}")
     out.labels = np.asarray(labels, dtype=np.int32)
     return out

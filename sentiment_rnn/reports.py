@@ -153,7 +153,8 @@ def run_evaluation(run_dir, data_file=None, skip_bad: bool = False, data_dir=Non
     found = read_labelled(data_file, skip_bad)
     source = f"Data: {data_file} ({found.format.upper()}, {len(found.texts):,} labelled texts"
     if found.skipped:
-        source += (f"; skipped {found.skipped:,} malformed rows, the first at "
+        rows = "row" if found.skipped == 1 else "rows"
+        source += (f"; skipped {found.skipped:,} malformed {rows}, the first at "
                    f"{found.first_skipped}")
     ev = evaluate_texts(run_dir, found.texts, found.labels, source + ")", backend, data_dir,
                         breakdown=True, with_baselines=with_baselines)
