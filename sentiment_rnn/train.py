@@ -114,19 +114,15 @@ class _StopOnSignal:
         return Stop()
 
 
-def _Batches(x: np.ndarray, y: np.ndarray, batches: list[np.ndarray]):
-    """Keras input that serves the given row batches, each trimmed to its longest review."""
+def _batches(x: np.ndarray, y: np.ndarray, batches: list[np.ndarray]):
+    """A tf.data input serving the given row batches, each trimmed to its longest review.
+
+    The signature says (batch, time) with both unknown, so batches of any length are fine."""
     tf = quiet.tensorflow()
-
-    class Batches(tf.keras.utils.PyDataset):
-        def __len__(self):
-            return len(batches)
-
-        def __getitem__(self, i):
-            rows = batches[i]
-            return trim(x[rows]), y[rows]
-
-    return Batches()
+    signature = (tf.TensorSpec((None, None), tf.int32), tf.TensorSpec((None,), tf.int32))
+    dataset = tf.data.Dataset.from_generator(
+        lambda: ((trim(x[rows]), y[rows]) for rows in batches), output_signature=signature)
+    return dataset.apply(tf.data.experimental.assert_cardinality(len(batches)))
 
 
 def _progress_bar(total_epochs: int, verbose: int):
@@ -194,9 +190,9 @@ def train(config: TrainConfig, run_dir: Path | None = None, data_dir=None,
             bucket = 32 if config.length_buckets else 1
             train_batches = shuffled_buckets(lengths(x_train), config.batch_size, rng, bucket)
             started = time.perf_counter()
-            fit = model.fit(_Batches(x_train, y_train, train_batches),
+            fit = model.fit(_batches(x_train, y_train, train_batches),
                             epochs=epoch + 1, initial_epoch=epoch, shuffle=False,
-                            validation_data=_Batches(x_val, y_val, val_batches), verbose=verbose,
+                            validation_data=_batches(x_val, y_val, val_batches), verbose=verbose,
                             callbacks=[stopper.callback(model),
                                        _progress_bar(config.epochs, verbose)])
             if stopper.stopped:
