@@ -161,18 +161,9 @@ def evaluate(model_dir, data_dir, backend, as_json, data_file, skip_bad, report_
 
 
 def _read_stdin_lines() -> list[str]:
-    raw = sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else sys.stdin.read().encode()
-    if b"\0" in raw:
-        line = raw[:raw.index(b"\0")].count(b"\n") + 1
-        raise click.ClickException(f"standard input looks like a binary file (NUL byte on "
-                                   f"line {line}); give one review per line as UTF-8 text")
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = raw[:exc.start].count(b"\n") + 1
-        raise click.ClickException(f"standard input is not valid UTF-8 (line {line}, "
-                                   f"byte {exc.start})") from None
-    return [line for line in text.splitlines() if line.strip()]
+    from .files import read_text_lines
+
+    return read_text_lines(sys.stdin.buffer)
 
 
 def _write_chunks(chunks, total_bytes: int) -> None:

@@ -18,6 +18,7 @@ import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
@@ -35,31 +36,46 @@ CHUNK = 1000  # texts read, predicted and written at a time by predict_file
 
 
 class _Lines:
-    """A file's lines decoded as UTF-8, counting lines and bytes; a bad byte names its line."""
+    """A file's lines decoded as UTF-8, counting lines and bytes; a bad byte names its line.
 
-    def __init__(self, path: Path):
+    `stream` reads an already open binary stream (standard input) instead of opening `path`;
+    `path` then only names it in messages."""
+
+    def __init__(self, path: Path | str, stream: BinaryIO | None = None):
         self.path = path
+        self.stream = stream
         self.number = 0  # lines read so far
         self.bytes = 0  # bytes read so far
 
     def __iter__(self) -> Iterator[str]:
+        if self.stream is not None:
+            yield from self._decode(self.stream)
+            return
         try:
             f = open(self.path, "rb")
         except OSError as exc:
             raise DataFileError(f"{self.path}: cannot be read ({exc.strerror})") from None
         with f:
-            for raw in f:
-                self.number += 1
-                self.bytes += len(raw)
-                if b"\0" in raw:
-                    raise DataFileError(f"{self.path}, line {self.number}: a NUL byte; this looks "
-                                        f"like a binary file, not UTF-8 text")
-                try:
-                    line = raw.decode("utf-8")
-                except UnicodeDecodeError as exc:
-                    raise DataFileError(f"{self.path}, line {self.number}: not valid UTF-8 "
-                                        f"(byte {exc.start + 1} of the line)") from None
-                yield line.removeprefix("\ufeff") if self.number == 1 else line
+            yield from self._decode(f)
+
+    def _decode(self, f: BinaryIO) -> Iterator[str]:
+        for raw in f:
+            self.number += 1
+            self.bytes += len(raw)
+            if b"\0" in raw:
+                raise DataFileError(f"{self.path}, line {self.number}: a NUL byte; this looks "
+                                    f"like a binary file, not UTF-8 text")
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise DataFileError(f"{self.path}, line {self.number}: not valid UTF-8 "
+                                    f"(byte {exc.start + 1} of the line)") from None
+            yield line.removeprefix("\ufeff") if self.number == 1 else line
+
+
+def read_text_lines(stream: BinaryIO, name: str = "standard input") -> list[str]:
+    """The non-blank lines of a binary stream, decoded as UTF-8 like any input file."""
+    return [line.rstrip("\r\n") for line in _Lines(name, stream) if line.strip()]
 
 
 def _shown(names: Sequence[object]) -> str:

@@ -51,13 +51,13 @@ def test_a_million_word_line_on_standard_input(trained_run):
 
 def test_invalid_utf8_on_standard_input(trained_run):
     result = invoke("predict", "--model", trained_run, "-", input=b"great\nbad \xff\xfe film\n")
-    assert_one_line_error(result, "standard input is not valid UTF-8 (line 2, byte 10)")
+    assert_one_line_error(result, "standard input, line 2: not valid UTF-8 (byte 5 of the line)")
 
 
 def test_a_binary_file_on_standard_input(trained_run):
     result = invoke("predict", "--model", trained_run, "-", input=b"PK\x03\x04\x00\x00great")
-    assert_one_line_error(result, "standard input looks like a binary file (NUL byte on line "
-                                  "1); give one review per line as UTF-8 text")
+    assert_one_line_error(result, "standard input, line 1: a NUL byte; this looks like a binary "
+                                  "file, not UTF-8 text")
 
 
 def test_emoji_accents_and_other_scripts(trained_run):
