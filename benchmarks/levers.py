@@ -34,6 +34,9 @@ LEVERS = {
     "batch size 64": {"batch_size": 64},
     "batch size 256": {"batch_size": 256},
     "units 64": {"units": 64},
+    "dropout 0.2 on x_t": {"dropout": 0.2},
+    "recurrent dropout 0.2 on h_{t-1}": {"recurrent_dropout": 0.2},
+    "patience 3 (more epochs before stopping)": {"patience": 3},
 }
 
 

@@ -75,6 +75,11 @@ DATA_DIR_OPTION = click.option(
               show_default=True, help="Width of the word embedding x_t.")
 @click.option("--units", type=click.IntRange(min=1), default=DEFAULTS.units, show_default=True,
               help="Width of the SimpleRNN hidden state h_t.")
+@click.option("--dropout", type=click.FloatRange(0, 1, max_open=True), default=DEFAULTS.dropout,
+              show_default=True, help="Dropout on the RNN's inputs x_t, in training only.")
+@click.option("--recurrent-dropout", type=click.FloatRange(0, 1, max_open=True),
+              default=DEFAULTS.recurrent_dropout, show_default=True,
+              help="Dropout on the RNN's state h_{t-1}, in training only.")
 @click.option("--learning-rate", type=click.FloatRange(min=0, min_open=True, max=10),
               default=DEFAULTS.learning_rate, show_default=True, help="Adam learning rate.")
 @click.option("--clipnorm", type=click.FloatRange(min=0, min_open=True),

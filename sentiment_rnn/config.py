@@ -24,6 +24,8 @@ class TrainConfig:
     # model
     embed_dim: int = 32  # width of the word embedding, x_t
     units: int = 32  # width of the SimpleRNN hidden state, h_t
+    dropout: float = 0.0  # training-only dropout on x_t inside the SimpleRNN
+    recurrent_dropout: float = 0.0  # training-only dropout on h_{t-1} inside the SimpleRNN
     # optimisation
     epochs: int = 10  # most epochs; early stopping usually ends sooner
     batch_size: int = 128  # reviews per gradient step
@@ -54,6 +56,10 @@ class TrainConfig:
             value = getattr(self, name)
             if not _is_number(value) or not 0 < value < float("inf"):
                 raise ConfigError(f"{name} must be a number > 0, got {value!r}")
+        for name in ("dropout", "recurrent_dropout"):
+            value = getattr(self, name)
+            if not _is_number(value) or not 0 <= value < 1:
+                raise ConfigError(f"{name} must be a number from 0 to below 1, got {value!r}")
         if not _is_number(self.validation_fraction) or not 0 < self.validation_fraction < 1:
             raise ConfigError(f"validation_fraction must be between 0 and 1, "
                               f"got {self.validation_fraction!r}")

@@ -24,7 +24,8 @@ def build_model(config: TrainConfig):
             keras.layers.Embedding(config.vocab_size, config.embed_dim, mask_zero=True,
                                    name="embedding"),
             # h_t = tanh(x_t W_xh + h_{t-1} W_hh + b_h); returns h_T, (batch, units)
-            keras.layers.SimpleRNN(config.units, name="rnn"),
+            keras.layers.SimpleRNN(config.units, dropout=config.dropout,
+                                   recurrent_dropout=config.recurrent_dropout, name="rnn"),
             # P(positive) = sigmoid(h_T W_hy + b_y), (batch, 1)
             keras.layers.Dense(1, activation="sigmoid", name="output"),
         ],

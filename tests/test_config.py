@@ -24,6 +24,8 @@ def test_round_trip_through_json():
     ({"drop_oov": "yes"}, "drop_oov must be true or false"),
     ({"vocab_method": "random"}, "vocab_method must be one of"),
     ({"validation_fraction": 1.0}, "validation_fraction must be between 0 and 1"),
+    ({"dropout": 1.0}, "dropout must be a number from 0 to below 1"),
+    ({"recurrent_dropout": -0.1}, "recurrent_dropout must be a number from 0 to below 1"),
 ])
 def test_out_of_range_values_are_refused(changes, message):
     with pytest.raises(ConfigError, match=message):
@@ -31,6 +33,6 @@ def test_out_of_range_values_are_refused(changes, message):
 
 
 def test_unknown_keys_are_refused():
-    data = TrainConfig().to_dict() | {"dropout": 0.5}
-    with pytest.raises(ConfigError, match="unknown configuration keys: dropout"):
+    data = TrainConfig().to_dict() | {"momentum": 0.5}
+    with pytest.raises(ConfigError, match="unknown configuration keys: momentum"):
         TrainConfig.from_dict(data)
