@@ -12,7 +12,8 @@
 
 Every file is written under a temporary name and renamed into place, and state.json is written
 last in each epoch, so a killed process never leaves a half-written or inconsistent run: what
-state.json names is complete, and anything newer is redone on --resume. `models/latest` is a symlink to the most recent completed run.
+state.json names is complete, and anything newer is redone on --resume. `models/latest` is a
+symlink to the most recent completed run.
 """
 
 from __future__ import annotations
