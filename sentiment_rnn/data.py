@@ -34,7 +34,7 @@ def _not_found(data_dir: Path, why: str) -> DataNotFoundError:
         f"The IMDB dataset ({DATASET}) is not prepared in {data_dir} and {why}. "
         f"Point the tool at a folder that holds a prepared copy with --data-dir DIR or the "
         f"TFDS_DATA_DIR environment variable (the folder that contains {DATASET}/), or run once "
-        f"with internet access to download it (about 80 MB) into {data_dir}."
+        f"with internet access to download it into {data_dir}."
     )
 
 

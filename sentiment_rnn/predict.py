@@ -28,6 +28,9 @@ def load_keras_model(run: Run):
         model = tf.keras.models.load_model(run.verified(run.model_file), compile=False,
                                            safe_mode=True)
     except Exception as exc:  # truncated zip, wrong layers, unsafe lambda, ...
+        if "safe_mode" in str(exc):
+            raise RunFolderError(f"{run.path}: model.keras contains Python code (a lambda), "
+                                 f"which safe_mode refuses to load") from None
         raise RunFolderError(f"{run.path}: model.keras cannot be loaded "
                              f"({type(exc).__name__}: {str(exc).splitlines()[0][:200]})") from None
     try:

@@ -203,3 +203,45 @@ def test_a_dataset_folder_with_a_missing_record_file(tiny_data_dir, tmp_path):
      ).unlink()
     with pytest.raises(data.DataNotFoundError, match="could not be read .* may be incomplete"):
         data.load_split("test", copy)
+
+
+# --- safe loading --------------------------------------------------------------------------------
+
+def _forget_recorded_hashes(run):
+    """Make a planted file look like training wrote it, so only the safe loader stands between."""
+    state = json.loads((run / "state.json").read_text())
+    state.pop("sha256", None)
+    (run / "state.json").write_text(json.dumps(state))
+
+
+def test_a_weights_file_that_needs_pickle_is_refused(run_copy):
+    import numpy as np
+
+    with np.load(run_copy / "weights.npz") as npz:
+        arrays = {name: npz[name] for name in npz.files}
+    arrays["W_hh"] = np.array([object()] * 36, dtype=object).reshape(6, 6)  # pickled on save
+    np.savez(run_copy / "weights.npz", **arrays)
+    _forget_recorded_hashes(run_copy)
+    result = invoke("predict", "--model", run_copy, "--backend", "numpy", "great")
+    assert result.exit_code == 1
+    assert result.output.startswith(f"Error: {run_copy}: weights.npz is unreadable (Object "
+                                    f"arrays cannot be loaded when allow_pickle=False")
+    assert result.output.count("\n") == 1
+
+
+def test_a_keras_model_with_code_in_it_is_refused(run_copy):
+    from sentiment_rnn import quiet
+
+    tf = quiet.tensorflow()
+    model = tf.keras.Sequential([tf.keras.Input(shape=(None,), dtype="int32"),
+                                 tf.keras.layers.Embedding(28, 8, name="embedding"),
+                                 tf.keras.layers.Lambda(lambda x: x * 2),
+                                 tf.keras.layers.SimpleRNN(6, name="rnn"),
+                                 tf.keras.layers.Dense(1, name="output")])
+    (run_copy / "model.keras").unlink()
+    model.save(run_copy / "model.keras")
+    _forget_recorded_hashes(run_copy)
+    result = invoke("predict", "--model", run_copy, "--backend", "keras", "great")
+    assert result.exit_code == 1
+    assert result.output == (f"Error: {run_copy}: model.keras contains Python code (a lambda), "
+                             f"which safe_mode refuses to load\n")
