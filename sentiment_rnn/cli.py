@@ -138,31 +138,21 @@ def train(resume_dir, run_dir, data_dir, keep_oov, **settings):
 def evaluate(model_dir, data_dir, backend, as_json, data_file, skip_bad, report_dir,
              with_baselines):
     """Score a trained model on the IMDB test split (25,000 reviews) or on a labelled file."""
-    from .evaluate import evaluate_run, format_table
+    from .reports import REPORT_FILES, run_evaluation, write_report
     from .runs import resolve_run_dir
 
     if skip_bad and data_file is None:
         raise click.UsageError("--skip-bad needs --data FILE")
     run_dir = resolve_run_dir(model_dir)
-    if data_file or report_dir or with_baselines:
-        from .reports import REPORT_FILES, run_evaluation, write_report
-
-        ev = run_evaluation(run_dir, data_file, skip_bad, data_dir, backend, with_baselines)
-        if report_dir is not None:
-            write_report(report_dir, ev, run_dir)
-        if as_json:
-            click.echo(json.dumps(ev.to_json()))
-            return
-        click.echo(f"Model: {run_dir}\n{ev.source}\n\n{ev.format()}")
-        if report_dir is not None:
-            click.echo(f"\nReport: {report_dir}/ ({', '.join(REPORT_FILES)})")
-        return
-    result = evaluate_run(run_dir, data_dir, backend)
+    ev = run_evaluation(run_dir, data_file, skip_bad, data_dir, backend, with_baselines)
+    if report_dir is not None:
+        write_report(report_dir, ev, run_dir)
     if as_json:
-        click.echo(json.dumps(result))
-    else:
-        click.echo(f"Model: {run_dir}\nIMDB test split\n")
-        click.echo(format_table(result))
+        click.echo(json.dumps(ev.to_json()))
+        return
+    click.echo(f"Model: {run_dir}\n{ev.source}\n\n{ev.format()}")
+    if report_dir is not None:
+        click.echo(f"\nReport: {report_dir}/ ({', '.join(REPORT_FILES)})")
 
 
 def _read_stdin_lines() -> list[str]:

@@ -1,15 +1,13 @@
-"""Probabilities -> metrics: a saved run on the IMDB test split (all 25,000 reviews).
+"""Probabilities -> metrics: loss, accuracy, precision, recall, F1, ROC-AUC, confusion matrix.
 
-The metrics are computed here with NumPy from labels and probabilities; the test split is read
-only by `evaluate`, never during training or model selection.
+Computed with NumPy from labels and probabilities, and printed as a table; `reports.py` runs a
+saved model on the IMDB test split or a user's file and adds breakdowns and pictures. The test
+split is read only by `evaluate`, never during training or model selection.
 """
 
 from __future__ import annotations
 
 import numpy as np
-
-from .data import load_split
-from .predict import Predictor
 
 
 def metrics(labels: np.ndarray, probs: np.ndarray, threshold: float = 0.5) -> dict:
@@ -54,14 +52,6 @@ def roc_auc(labels: np.ndarray, scores: np.ndarray) -> float:
     for start, count in zip(first, counts):
         ranks[order[start:start + count]] = start + (count + 1) / 2
     return float((ranks[y == 1].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
-
-
-def evaluate_run(run_dir, data_dir=None, backend: str | None = None,
-                 split: str = "test") -> dict:
-    predictor = Predictor(run_dir, backend)
-    texts, labels = load_split(split, data_dir)
-    probs = predictor.predict_ids(predictor.ids(texts))
-    return metrics(labels, probs)
 
 
 def format_table(m: dict) -> str:
