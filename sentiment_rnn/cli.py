@@ -106,6 +106,12 @@ def train(resume_dir, run_dir, data_dir, keep_oov, **settings):
 
     started = time.perf_counter()
     if resume_dir is not None:
+        ctx = click.get_current_context()
+        given = [f"--{name.replace('_', '-')}" for name in [*settings, "keep_oov", "run_dir"]
+                 if ctx.get_parameter_source(name) == click.core.ParameterSource.COMMANDLINE]
+        if given:
+            raise click.UsageError(f"--resume continues with the run's saved settings; drop "
+                                   f"{', '.join(given)}")
         result = run_training(TrainConfig(), resume_dir, data_dir, resume=True, echo=click.echo)
     else:
         config = TrainConfig(drop_oov=not keep_oov, **settings)

@@ -150,7 +150,8 @@ def train(config: TrainConfig, run_dir: Path | None = None, data_dir=None,
         config = run.config
         state = run.state()
         if not state.get("checkpoint"):
-            raise RunFolderError(f"{run.path}: no finished epoch to resume from")
+            raise RunFolderError(f"{run.path}: no finished epoch to resume from; start a new "
+                                 f"run instead (the folder holds only its settings)")
         if state.get("completed"):
             raise RunFolderError(f"{run.path}: this run already finished; nothing to resume")
         remove_stale_files(run.path, keep=state["checkpoint"])
@@ -227,7 +228,9 @@ def train(config: TrainConfig, run_dir: Path | None = None, data_dir=None,
                 break
 
     write_learning_curves(state["history"], run.path / "learning_curves.png", echo)
-    if stopper.stopped:
+    if stopper.stopped and not state["epoch"]:
+        echo(f"Stopped before the first epoch finished; nothing to resume in {run.path}")
+    elif stopper.stopped:
         echo(f"Stopped after {state['epoch']} finished epochs; the unfinished epoch was "
              f"dropped. Resume with: sentiment-rnn train --resume {run.path}")
     elif state["completed"]:

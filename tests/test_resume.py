@@ -118,3 +118,15 @@ def test_a_failed_write_leaves_the_old_file_and_no_temporary(tmp_path):
         write_atomic(target, crash)
     assert target.read_text() == '{"epoch": 1}'
     assert [p.name for p in tmp_path.iterdir()] == ["state.json"]
+
+
+def test_resume_refuses_new_settings(uninterrupted, tiny_data_dir):
+    from click.testing import CliRunner
+
+    from sentiment_rnn.cli import main
+
+    result = CliRunner().invoke(main, ["train", "--resume", str(uninterrupted), "--epochs", "20",
+                                       "--keep-oov", "--data-dir", str(tiny_data_dir)])
+    assert result.exit_code == 2
+    assert ("Error: --resume continues with the run's saved settings; drop --epochs, --keep-oov"
+            in result.output)
