@@ -8,6 +8,7 @@ import only, then restore it, so real errors later still reach the user.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import sys
 
@@ -46,4 +47,7 @@ def tensorflow_datasets():
             import tensorflow_datasets  # noqa: F401
     import tensorflow_datasets as tfds
 
+    # tfds logs through absl, e.g. "Variant folder ... has no dataset_info.json" before our own
+    # clear error; its download progress bars are tqdm and are not affected
+    logging.getLogger("absl").setLevel(logging.ERROR)
     return tfds
