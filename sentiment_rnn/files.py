@@ -24,7 +24,7 @@ import numpy as np
 
 from .errors import DataFileError
 from .predict import Predictor, label
-from .text import pad, to_ids, tokenize
+from .text import tokenize
 
 LABELS = {"0": 0, "neg": 0, "negative": 0, "1": 1, "pos": 1, "positive": 1}
 EXTENSIONS = {".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl",
@@ -257,10 +257,7 @@ def probabilities(predictor: Predictor, texts: Sequence[str]) -> np.ndarray:
     keep = [i for i, t in enumerate(tokens) if t]
     probs = np.full(len(texts), np.nan)
     if keep:
-        cfg = predictor.run.config
-        ids = pad([to_ids(tokens[i], predictor.run.vocab, cfg.max_len, cfg.drop_oov)
-                   for i in keep])  # (texts, longest), the same ids as Predictor.ids
-        probs[keep] = predictor.predict_ids(ids)
+        probs[keep] = predictor.predict_ids(predictor.ids_of_tokens([tokens[i] for i in keep]))
     return probs
 
 
