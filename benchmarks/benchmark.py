@@ -81,8 +81,9 @@ def main() -> None:
                                               "--run-dir", str(run_dir)], work)
     history = json.loads((run_dir / "history.json").read_text())
     ours = statistics.median(h["seconds"] for h in history[1:])  # epoch 1 includes tracing
-    _, plain_out = timed([sys.executable, str(HERE / "plain_keras.py"), "--epochs", "3"], work)
-    plain = statistics.median(json.loads(plain_out)["epoch_seconds"][1:])
+    _, plain_out = timed([sys.executable, str(HERE / "plain_keras.py"), "--epochs", "5"], work)
+    plain_epochs = json.loads(plain_out)["epoch_seconds"][1:]  # epoch 1 includes tracing
+    plain, plain_fastest = statistics.median(plain_epochs), min(plain_epochs)
     eval_s, eval_out = timed(CLI + ["evaluate", "--json", "--model", str(run_dir)], work)
     accuracy = json.loads(eval_out)["accuracy"]
     cold = {}
@@ -100,8 +101,10 @@ def main() -> None:
         ("IMDB test accuracy (25,000 reviews)", f"{accuracy:.4f}"),
         ("`train` wall time, defaults", f"{train_s:.1f} s"),
         ("epoch time, sentiment-rnn (median after epoch 1)", f"{ours:.2f} s"),
-        ("epoch time, plain Keras + TextVectorization", f"{plain:.2f} s"),
-        ("epoch-time ratio (plain / sentiment-rnn)", f"{plain / ours:.2f}x"),
+        ("epoch time, plain Keras + TextVectorization (median of epochs 2-5)",
+         f"{plain:.2f} s (fastest {plain_fastest:.2f} s)"),
+        ("epoch-time ratio (plain / sentiment-rnn), median", f"{plain / ours:.2f}x"),
+        ("epoch-time ratio against plain's fastest epoch", f"{plain_fastest / ours:.2f}x"),
         ("`evaluate` wall time (25,000 reviews)", f"{eval_s:.1f} s"),
         ("cold-start `predict`, numpy backend (median)", f"{cold['numpy']:.2f} s"),
         ("cold-start `predict`, keras backend (median)", f"{cold['keras']:.2f} s"),
