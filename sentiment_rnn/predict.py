@@ -14,7 +14,7 @@ import numpy as np
 from .errors import InputTextError, RunFolderError
 from .numpy_rnn import NumpyRNN
 from .runs import Run, load_run
-from .text import OOV, pad, to_ids, tokenize
+from .text import OOV, encode, encode_tokens, tokenize
 
 BACKENDS = ("numpy", "keras")
 
@@ -63,12 +63,13 @@ class Predictor:
 
     def ids(self, texts: Sequence[str]) -> np.ndarray:
         """Texts -> padded (batch, time) ids, as the model read them in training."""
-        return self.ids_of_tokens([tokenize(t) for t in texts])
+        cfg = self.run.config
+        return encode(texts, self.run.vocab, cfg.max_len, cfg.drop_oov)
 
     def ids_of_tokens(self, token_lists: Sequence[list[str]]) -> np.ndarray:
         """Already tokenized texts -> padded (batch, time) ids."""
         cfg = self.run.config
-        return pad([to_ids(t, self.run.vocab, cfg.max_len, cfg.drop_oov) for t in token_lists])
+        return encode_tokens(token_lists, self.run.vocab, cfg.max_len, cfg.drop_oov)
 
     def predict_ids(self, ids: np.ndarray) -> np.ndarray:
         if self.backend == "numpy":

@@ -136,7 +136,13 @@ def pad(sequences: Sequence[Sequence[int]], length: int | None = None) -> np.nda
     return out
 
 
+def encode_tokens(token_lists: Iterable[Sequence[str]], vocab: Vocabulary, max_len: int,
+                  drop_oov: bool, length: int | None = None) -> np.ndarray:
+    """Token lists -> padded (batch, time) ids. `length` defaults to the longest sequence."""
+    return pad([to_ids(t, vocab, max_len, drop_oov) for t in token_lists], length)
+
+
 def encode(texts: Iterable[str], vocab: Vocabulary, max_len: int, drop_oov: bool,
            length: int | None = None) -> np.ndarray:
     """Texts -> padded (batch, time) ids: the whole text -> ids step in one call."""
-    return pad([to_ids(tokenize(t), vocab, max_len, drop_oov) for t in texts], length)
+    return encode_tokens((tokenize(t) for t in texts), vocab, max_len, drop_oov, length)

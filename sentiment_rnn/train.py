@@ -27,7 +27,7 @@ from .numpy_rnn import NumpyRNN
 from .reports import write_learning_curves
 from .runs import (DEFAULT_MODELS_DIR, Run, load_run, new_run_dir, remove_stale_files,
                    set_latest, sha256_file, write_atomic, write_json_atomic)
-from .text import Vocabulary, pad, to_ids, tokenize
+from .text import Vocabulary, encode_tokens, tokenize
 
 
 @dataclass
@@ -56,8 +56,8 @@ def prepare(config: TrainConfig, data_dir, vocab: Vocabulary | None = None):
     if vocab is None:
         vocab = Vocabulary.build(tokens[:cut], labels[:cut], config.vocab_size,
                                  config.vocab_method)
-    ids = [to_ids(t, vocab, config.max_len, config.drop_oov) for t in tokens]
-    x = pad(ids, config.max_len)  # (reviews, max_len)
+    # (reviews, max_len), made once: every epoch reads these ids
+    x = encode_tokens(tokens, vocab, config.max_len, config.drop_oov, length=config.max_len)
     return vocab, (x[:cut], labels[:cut]), (x[cut:], labels[cut:])
 
 

@@ -12,7 +12,6 @@ from sentiment_rnn import data
 from sentiment_rnn.cli import main
 from sentiment_rnn.config import TrainConfig
 from sentiment_rnn.predict import Predictor
-from sentiment_rnn.runs import load_run
 
 
 @pytest.fixture
