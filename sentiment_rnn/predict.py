@@ -56,8 +56,8 @@ class Predictor:
         self.backend = backend
         cfg = self.run.config
         if backend == "numpy":
-            self.model = NumpyRNN.load(self.run.verified(self.run.weights_file),
-                                       cfg.vocab_size, cfg.embed_dim, cfg.units)
+            self.model = NumpyRNN.load(self.run.weights_file, cfg.vocab_size, cfg.embed_dim,
+                                       cfg.units)  # already checked by verify_files
         else:
             self.model = load_keras_model(self.run)
 

@@ -132,18 +132,22 @@ class Run:
 
     def verified(self, path: Path) -> Path:
         """`path`, after checking it exists and matches the sha256 that training recorded."""
-        if not path.exists():
-            raise RunFolderError(f"{self.path}: {path.name} is missing")
-        expected = self.state().get("sha256", {}).get(path.name)
-        if expected is not None and expected != sha256_file(path):
-            raise RunFolderError(f"{self.path}: {path.name} is damaged (its sha256 differs from "
-                                 f"the one recorded in state.json)")
+        self._check(path, self.state().get("sha256", {}))
         return path
 
     def verify_files(self) -> None:
-        """Check every model file that training recorded a sha256 for."""
-        for name in self.state().get("sha256", {}):
-            self.verified(self.path / name)
+        """Check every model file that training recorded a sha256 for (state.json read once)."""
+        recorded = self.state().get("sha256", {})
+        for name in recorded:
+            self._check(self.path / name, recorded)
+
+    def _check(self, path: Path, recorded: dict) -> None:
+        if not path.exists():
+            raise RunFolderError(f"{self.path}: {path.name} is missing")
+        expected = recorded.get(path.name)
+        if expected is not None and expected != sha256_file(path):
+            raise RunFolderError(f"{self.path}: {path.name} is damaged (its sha256 differs from "
+                                 f"the one recorded in state.json)")
 
 
 def load_run(path: str | os.PathLike) -> Run:

@@ -218,11 +218,11 @@ def train(config: TrainConfig, run_dir: Path | None = None, data_dir=None,
             state["checkpoint"] = f"checkpoint-{epoch + 1:03d}.keras"
             _save_keras(model, run.path / state["checkpoint"])
             write_json_atomic(run.history_file, state["history"])
-            state["completed"] = (state["wait"] >= config.patience
-                                  or state["epoch"] == config.epochs)
+            stop_early = state["wait"] >= config.patience
+            state["completed"] = stop_early or state["epoch"] == config.epochs
             write_json_atomic(run.state_file, state)  # the commit point of the epoch
             remove_stale_files(run.path, keep=state["checkpoint"])
-            if state["wait"] >= config.patience:
+            if stop_early:
                 echo(f"Early stopping: validation accuracy has not improved for "
                      f"{config.patience} epochs")
                 break
