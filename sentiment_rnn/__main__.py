@@ -1,5 +1,5 @@
 """`python -m sentiment_rnn` runs the command line."""
 
-from .cli import main
+from .cli import run
 
-main(prog_name="sentiment-rnn")
+run()

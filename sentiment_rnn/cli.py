@@ -1,50 +1,116 @@
-"""The command line: a thin Click layer over train, evaluate and predict.
+"""The command line: a thin Click layer over train, evaluate, predict and inspect.
 
-Library functions raise plain exceptions (`errors.py`); this module turns them into one-line
-`Error: ...` messages with exit code 1. Option ranges are checked here, where input enters.
+Library functions raise plain exceptions (`errors.py`); the group's guard turns them, and every
+OSError or unexpected error, into one line `Error: ...` with exit code 1. The traceback shows
+only with `--debug` or SENTIMENT_RNN_DEBUG=1. Option ranges are checked here, where input enters.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 import sys
 import time
-from functools import wraps
 from pathlib import Path
 
 import click
 
 from . import __version__
-from .config import VOCAB_METHODS, TrainConfig
+from .config import LIMITS, VOCAB_METHODS, TrainConfig
 from .errors import SentimentRNNError
 
 DEFAULTS = TrainConfig()
+DEBUG_ENV = "SENTIMENT_RNN_DEBUG"
 
 
-def _friendly(func):
-    """Turn library errors into Click errors: one line, exit code 1, no traceback."""
+def _debugging() -> bool:
+    ctx = click.get_current_context(silent=True)
+    flag = bool(ctx and ctx.find_root().params.get("debug"))
+    return flag or os.environ.get(DEBUG_ENV, "") not in ("", "0")
 
-    @wraps(func)
-    def wrapper(*args, **kwargs):
+
+def _one_line(exc: BaseException) -> str:
+    """An error as one line: the reason, and the path where the OS names one."""
+    if isinstance(exc, OSError):
+        where = f"{exc.filename}: " if exc.filename else ""
+        if exc.errno is not None and exc.strerror:
+            return f"{where}{exc.strerror}"
+        return f"{where}{exc}"
+    text = " ".join(str(exc).split())
+    return text[:300] + ("..." if len(text) > 300 else "")
+
+
+class GuardedGroup(click.Group):
+    """A Click group whose commands never end in a traceback (unless asked for)."""
+
+    def invoke(self, ctx):
         try:
-            return func(*args, **kwargs)
+            return super().invoke(ctx)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.Abort,
+                SystemExit, KeyboardInterrupt):
+            raise
         except SentimentRNNError as exc:
+            if _debugging():
+                raise
             raise click.ClickException(str(exc)) from None
         except MemoryError:
+            if _debugging():
+                raise
             raise click.ClickException("out of memory") from None
+        except OSError as exc:
+            if _debugging():
+                raise
+            raise click.ClickException(_one_line(exc)) from None
+        except Exception as exc:  # noqa: BLE001 (the one place that catches everything)
+            if _debugging():
+                raise
+            name = type(exc).__name__
+            if name == "ResourceExhaustedError":
+                raise click.ClickException("out of memory (TensorFlow could not allocate a "
+                                           "tensor; use a smaller model or batch)") from None
+            raise click.ClickException(f"unexpected {name}: {_one_line(exc)} (run with "
+                                       f"--debug or {DEBUG_ENV}=1 for the traceback)") from None
 
-    return wrapper
+
+class FiniteFloat(click.FloatRange):
+    """A FloatRange that also refuses NaN and infinity, which compare false with any bound."""
+
+    def convert(self, value, param, ctx):
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number.", param, ctx)
+        return number
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=GuardedGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", prog_name="sentiment-rnn")
-def main():
+@click.option("--debug", is_flag=True, help=f"Show the Python traceback of an unexpected "
+                                            f"error (or set {DEBUG_ENV}=1).")
+def main(debug):
     """Train, evaluate, run and look inside a recurrent network for movie-review sentiment.
 
     Embedding -> SimpleRNN -> Dense(sigmoid) on the IMDB reviews, with a NumPy forward pass that
     reproduces the trained Keras model.
     """
+
+
+def run() -> None:
+    """The `sentiment-rnn` program: `main`, then a last flush of standard output that turns a
+    full disk or a closed pipe into an error line instead of Python's shutdown noise."""
+    code = 0
+    try:
+        main(prog_name="sentiment-rnn")
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    try:
+        sys.stdout.flush()
+    except OSError as exc:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        if not isinstance(exc, BrokenPipeError):
+            sys.stderr.write(f"Error: cannot write the output ({_one_line(exc)})\n")
+        code = code or 1
+    sys.exit(code)
 
 
 MODEL_OPTION = click.option(
@@ -56,13 +122,13 @@ DATA_DIR_OPTION = click.option(
 
 
 @main.command()
-@click.option("--epochs", type=click.IntRange(min=1), default=DEFAULTS.epochs, show_default=True,
+@click.option("--epochs", type=click.IntRange(1, LIMITS["epochs"]), default=DEFAULTS.epochs, show_default=True,
               help="Most epochs; early stopping on validation accuracy usually ends sooner.")
-@click.option("--batch-size", type=click.IntRange(min=1), default=DEFAULTS.batch_size,
+@click.option("--batch-size", type=click.IntRange(1, LIMITS["batch_size"]), default=DEFAULTS.batch_size,
               show_default=True, help="Reviews per gradient step.")
-@click.option("--max-len", type=click.IntRange(min=1), default=DEFAULTS.max_len,
+@click.option("--max-len", type=click.IntRange(1, LIMITS["max_len"]), default=DEFAULTS.max_len,
               show_default=True, help="Tokens per review; longer reviews keep their last ones.")
-@click.option("--vocab-size", type=click.IntRange(min=3), default=DEFAULTS.vocab_size,
+@click.option("--vocab-size", type=click.IntRange(3, LIMITS["vocab_size"]), default=DEFAULTS.vocab_size,
               show_default=True, help="Vocabulary entries, including padding and out-of-vocabulary.")
 @click.option("--vocab-method", type=click.Choice(VOCAB_METHODS), default=DEFAULTS.vocab_method,
               show_default=True, help="How the vocabulary's words are chosen from the training part.")
@@ -71,25 +137,25 @@ DATA_DIR_OPTION = click.option(
 @click.option("--length-buckets/--random-batches", default=DEFAULTS.length_buckets,
               show_default=True, help="Batch reviews of similar length together (faster; "
                                       "padding is masked, so only the batch mix changes).")
-@click.option("--embed-dim", type=click.IntRange(min=1), default=DEFAULTS.embed_dim,
+@click.option("--embed-dim", type=click.IntRange(1, LIMITS["embed_dim"]), default=DEFAULTS.embed_dim,
               show_default=True, help="Width of the word embedding x_t.")
-@click.option("--units", type=click.IntRange(min=1), default=DEFAULTS.units, show_default=True,
+@click.option("--units", type=click.IntRange(1, LIMITS["units"]), default=DEFAULTS.units, show_default=True,
               help="Width of the SimpleRNN hidden state h_t.")
-@click.option("--dropout", type=click.FloatRange(0, 1, max_open=True), default=DEFAULTS.dropout,
+@click.option("--dropout", type=FiniteFloat(0, 1, max_open=True), default=DEFAULTS.dropout,
               show_default=True, help="Dropout on the RNN's inputs x_t, in training only.")
-@click.option("--recurrent-dropout", type=click.FloatRange(0, 1, max_open=True),
+@click.option("--recurrent-dropout", type=FiniteFloat(0, 1, max_open=True),
               default=DEFAULTS.recurrent_dropout, show_default=True,
               help="Dropout on the RNN's state h_{t-1}, in training only.")
-@click.option("--learning-rate", type=click.FloatRange(min=0, min_open=True, max=10),
+@click.option("--learning-rate", type=FiniteFloat(min=0, min_open=True, max=10),
               default=DEFAULTS.learning_rate, show_default=True, help="Adam learning rate.")
-@click.option("--clipnorm", type=click.FloatRange(min=0, min_open=True),
+@click.option("--clipnorm", type=FiniteFloat(min=0, min_open=True, max=LIMITS["clipnorm"]),
               default=DEFAULTS.clipnorm, show_default=True, help="Gradient clipping by norm.")
-@click.option("--patience", type=click.IntRange(min=1), default=DEFAULTS.patience,
+@click.option("--patience", type=click.IntRange(1, LIMITS["patience"]), default=DEFAULTS.patience,
               show_default=True, help="Epochs without better validation accuracy before stopping.")
-@click.option("--validation-fraction", type=click.FloatRange(0, 1, min_open=True, max_open=True),
+@click.option("--validation-fraction", type=FiniteFloat(0, 1, min_open=True, max_open=True),
               default=DEFAULTS.validation_fraction, show_default=True,
               help="Last part of the train split held out for model selection.")
-@click.option("--seed", type=click.IntRange(min=0), default=DEFAULTS.seed, show_default=True,
+@click.option("--seed", type=click.IntRange(0, LIMITS["seed"]), default=DEFAULTS.seed, show_default=True,
               help="Random seed; the same seed gives the same run on the same machine.")
 @click.option("--limit", type=click.IntRange(min=2), default=None, show_default=True,
               help="Use only the first N training reviews, for quick tries.")
@@ -99,9 +165,9 @@ DATA_DIR_OPTION = click.option(
               default=None, help="Continue a stopped run after its last finished epoch; "
                                  "its saved settings are used.  [default: start a new run]")
 @DATA_DIR_OPTION
-@_friendly
 def train(resume_dir, run_dir, data_dir, keep_oov, **settings):
     """Train the RNN on the IMDB train split and save a run folder."""
+    from .train import resume as resume_training
     from .train import train as run_training
 
     started = time.perf_counter()
@@ -112,7 +178,7 @@ def train(resume_dir, run_dir, data_dir, keep_oov, **settings):
         if given:
             raise click.UsageError(f"--resume continues with the run's saved settings; drop "
                                    f"{', '.join(given)}")
-        result = run_training(TrainConfig(), resume_dir, data_dir, resume=True, echo=click.echo)
+        result = resume_training(resume_dir, data_dir, echo=click.echo)
     else:
         config = TrainConfig(drop_oov=not keep_oov, **settings)
         result = run_training(config, run_dir, data_dir, echo=click.echo)
@@ -121,63 +187,98 @@ def train(resume_dir, run_dir, data_dir, keep_oov, **settings):
         sys.exit(130)
 
 
+INPUT_PATH = click.Path(exists=True, dir_okay=False, allow_dash=True, path_type=str)
+MAX_RECORD_OPTION = click.option(
+    "--max-record-mb", type=click.IntRange(1, 1024), default=10, show_default=True,
+    help="Largest record (a line, or a CSV record over several lines) in MB; a longer one is "
+         "an error, or skipped with --skip-bad.")
+INPUT_FORMAT_OPTION = click.option(
+    "--input-format", type=click.Choice(["auto", "lines", "csv", "tsv", "jsonl"]),
+    default="auto", show_default=True,
+    help="How to read the input; auto goes by the extension (.csv, .tsv, .jsonl), else by the "
+         "first line for a labelled file, else one text a line.")
+
+
 @main.command()
 @MODEL_OPTION
 @DATA_DIR_OPTION
 @click.option("--backend", type=click.Choice(["numpy", "keras"]), default=None,
               help="Forward pass to use.  [default: numpy if the run has weights.npz, else keras]")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of a table.")
-@click.option("--data", "data_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              default=None, help="Score a labelled file instead: CSV or TSV with a header naming "
-              "label and text, headerless TSV label<TAB>text, or JSON Lines with label and text "
-              "keys; labels 0/1, neg/pos or negative/positive. Adds accuracy by review length "
-              "and the share of out-of-vocabulary tokens.  [default: the IMDB test split]")
+@click.option("--data", "data_file", type=INPUT_PATH, default=None,
+              help="Score a labelled file (or - for standard input) instead: CSV or TSV with a "
+              "header naming label and text, headerless TSV label<TAB>text, or JSON Lines with "
+              "label and text keys; labels 0/1, neg/pos or negative/positive. Adds accuracy by "
+              "review length and the share of out-of-vocabulary tokens.  "
+              "[default: the IMDB test split]")
+@INPUT_FORMAT_OPTION
 @click.option("--skip-bad", is_flag=True,
               help="With --data: count and skip malformed rows instead of stopping at the first.")
+@MAX_RECORD_OPTION
 @click.option("--report", "report_dir", type=click.Path(file_okay=False, path_type=Path),
               default=None, help="Also write metrics.json and confusion-matrix, ROC-curve and "
-                                 "calibration PNGs into this folder.  [default: no report]")
+                                 "calibration PNGs into this folder, all or nothing.  "
+                                 "[default: no report]")
 @click.option("--baselines", "with_baselines", is_flag=True,
-              help="Also score the majority class and a bag-of-words logistic regression, both "
-                   "trained on the run's training part of the IMDB train split (reads it).")
-@_friendly
-def evaluate(model_dir, data_dir, backend, as_json, data_file, skip_bad, report_dir,
-             with_baselines):
+              help="Also score the majority class, a bag-of-words logistic regression on the "
+                   "same vocabulary and a TF-IDF one on all words and pairs, all trained on the "
+                   "run's training part of the IMDB train split (reads it).")
+def evaluate(model_dir, data_dir, backend, as_json, data_file, input_format, skip_bad,
+             max_record_mb, report_dir, with_baselines):
     """Score a trained model on the IMDB test split (25,000 reviews) or on a labelled file."""
-    from .reports import REPORT_FILES, run_evaluation, write_report
+    from .evaluate import run_evaluation
+    from .reports import REPORT_FILES, write_report
     from .runs import resolve_run_dir
 
-    if skip_bad and data_file is None:
-        raise click.UsageError("--skip-bad needs --data FILE")
+    if (skip_bad or input_format != "auto") and data_file is None:
+        raise click.UsageError("--skip-bad and --input-format need --data FILE")
     run_dir = resolve_run_dir(model_dir)
-    ev = run_evaluation(run_dir, data_file, skip_bad, data_dir, backend, with_baselines)
-    if report_dir is not None:
-        write_report(report_dir, ev, run_dir)
+    ev = run_evaluation(run_dir, data_file, skip_bad, data_dir, backend, with_baselines,
+                        input_format=input_format, limit=max_record_mb << 20)
+    # the results first: a report that cannot be written does not lose them
     if as_json:
-        click.echo(json.dumps(ev.to_json()))
-        return
-    click.echo(f"Model: {run_dir}\n{ev.source}\n\n{ev.format()}")
+        click.echo(json.dumps(ev.to_json(), allow_nan=False))
+    else:
+        click.echo(f"Model: {run_dir}\n{ev.source}\n\n{ev.format()}")
     if report_dir is not None:
-        click.echo(f"\nReport: {report_dir}/ ({', '.join(REPORT_FILES)})")
+        try:
+            write_report(report_dir, ev, run_dir)
+        except OSError as exc:
+            raise click.ClickException(f"the report could not be written, nothing of it was "
+                                       f"kept: {_one_line(exc)}") from None
+        click.echo(f"\nReport: {report_dir}/ ({', '.join(REPORT_FILES)})",
+                   err=as_json)
 
 
-def _read_stdin_lines() -> list[str]:
-    from .files import read_text_lines
-
-    return read_text_lines(sys.stdin.buffer)
-
-
-def _write_chunks(chunks, total_bytes: int) -> None:
-    """Write and flush each chunk of output as it comes, with a progress bar (bytes read) on
-    standard error when that is a terminal and the output is not."""
+def _refuse_output_into(source) -> None:
+    """Like cat: refuse to write into the file being read, which would never end."""
     try:
-        if sys.stderr.isatty() and not sys.stdout.isatty():
-            with click.progressbar(length=total_bytes, label="Predicting", file=sys.stderr) as bar:
-                for text, done in chunks:
+        out = os.fstat(sys.stdout.fileno())
+    except (OSError, AttributeError, ValueError):
+        return
+    import stat
+
+    if (source.stat is not None and stat.S_ISREG(out.st_mode)
+            and (out.st_dev, out.st_ino) == (source.stat.st_dev, source.stat.st_ino)):
+        raise click.ClickException(f"{source.name}: standard output is this input file; write "
+                                   f"the results to another file")
+
+
+def _write_chunks(chunks, source=None) -> None:
+    """Write and flush each chunk of output as it comes, with a progress bar (bytes read) on
+    standard error when that is a terminal, the output is not and the input has a size."""
+    import stat
+
+    size = source.stat.st_size if source is not None and source.stat is not None and \
+        stat.S_ISREG(source.stat.st_mode) else 0
+    try:
+        if size and sys.stderr.isatty() and not sys.stdout.isatty():
+            with click.progressbar(length=size, label="Predicting", file=sys.stderr) as bar:
+                for text in chunks:
                     click.echo(text, nl=False)
-                    bar.update(done - bar.pos)
+                    bar.update(source.bytes - bar.pos)
         else:
-            for text, _ in chunks:
+            for text in chunks:
                 click.echo(text, nl=False)
     except BrokenPipeError:  # e.g. `| head`: the reader has all it wants
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
@@ -190,36 +291,35 @@ def _write_chunks(chunks, total_bytes: int) -> None:
               help="Forward pass to use.  [default: numpy if the run has weights.npz, else keras]")
 @click.option("--json", "as_json", is_flag=True,
               help="Print one JSON object per text (the same as --format jsonl).")
-@click.option("--file", "file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              default=None, help="Classify every text in this file, streaming, one output row "
-              "per record in order: one text per line, or CSV/TSV with a header naming a text "
-              "column, or JSON Lines with a text key.  [default: the TEXTS]")
-@click.option("--input-format", type=click.Choice(["auto", "lines", "csv", "tsv", "jsonl"]),
-              default="auto", show_default=True, help="How to read --file; auto goes by the "
-              "extension (.csv, .tsv, .jsonl), anything else is one text per line.")
+@click.option("--file", "file", type=INPUT_PATH, default=None,
+              help="Classify every record of this file, pipe or - (standard input), streaming, "
+              "one output row per record in order: one text per line, or CSV/TSV with a header "
+              "naming a text column, or JSON Lines with a text key.  [default: the TEXTS]")
+@INPUT_FORMAT_OPTION
 @click.option("--format", "out_format", type=click.Choice(["text", "csv", "jsonl"]),
               default="text", show_default=True, help="Output: text (label, probability, first "
               "words), csv (label,probability,text with a header) or jsonl.")
-@click.option("--threshold", type=click.FloatRange(0, 1), default=0.5, show_default=True,
+@click.option("--threshold", type=FiniteFloat(0, 1), default=0.5, show_default=True,
               help="P(positive) from which a text is labelled positive.")
+@click.option("--skip-bad", is_flag=True,
+              help="Give a malformed record (bad JSON or CSV, too long) the label unknown "
+                   "instead of stopping at it; the count goes to standard error.")
+@MAX_RECORD_OPTION
 @click.argument("texts", nargs=-1)
-@_friendly
-def predict(model_dir, backend, as_json, file, input_format, out_format, threshold, texts):
+def predict(model_dir, backend, as_json, file, input_format, out_format, threshold, skip_bad,
+            max_record_mb, texts):
     """Classify each TEXT as positive or negative.
 
-    Give - as the only TEXT to read one review per line from standard input (blank lines are
-    skipped). A text with no words at all is an error; a text whose words are all unknown to
-    the model gets the model's prior probability, with a note on standard error.
-
-    With --file, a blank line or a text with no words (only punctuation, say) gets the label
-    unknown and no probability (- in text, empty in csv, null in jsonl), so a long job never
-    stops for one; a malformed record (bad JSON, wrong number of CSV fields) or invalid UTF-8
-    stops it with its line number. Results are written 1,000 at a time as they come, in
-    constant memory; a progress bar shows on standard error when that is a terminal and the
-    output is not.
+    Give - as the only TEXT (or --file -) to read one review per line from standard input.
+    Every input text gets one output row, in order. A text with no word the model knows (blank,
+    only punctuation, only unknown words) gets the label unknown and no probability (- in text,
+    empty in csv, null in jsonl); a malformed record (bad JSON, wrong number of CSV fields, over
+    --max-record-mb) or invalid UTF-8 stops it with its line number. Results are written 1,000
+    at a time as they come, in constant memory.
     """
-    from .files import format_rows, predict_file
+    from .output import classify_stream
     from .predict import Predictor
+    from .readers import Source, read_texts
     from .runs import resolve_run_dir
 
     fmt = "jsonl" if as_json else out_format
@@ -228,18 +328,30 @@ def predict(model_dir, backend, as_json, file, input_format, out_format, thresho
     if file is None and not texts:
         raise click.UsageError("give TEXTS to classify, - to read standard input, or --file FILE")
     if list(texts) == ["-"]:
-        texts = _read_stdin_lines()
+        file, texts = "-", ()
+    elif (skip_bad or input_format != "auto") and file is None:
+        raise click.UsageError("--skip-bad and --input-format need --file FILE or -")
+    for i, text in enumerate(texts, 1):
+        if len(text) < 4096 and "\n" not in text and os.path.isfile(text):
+            click.echo(f"Note: text {i} is the name of a file; to classify its contents, use "
+                       f"--file {text}", err=True)
     predictor = Predictor(resolve_run_dir(model_dir), backend)
-    if file is not None:
-        _write_chunks(predict_file(predictor, file, fmt, threshold, input_format),
-                      file.stat().st_size)
-        return
-    probs = predictor.predict(list(texts))
-    for i, (text, p) in enumerate(zip(texts, probs), 1):
-        if not predictor.known_words(text):
-            click.echo(f"Note: text {i} has no word in the model's vocabulary; its probability "
-                       f"is the model's prior", err=True)
-        click.echo(format_rows([text], [p], fmt, threshold, header=i == 1), nl=False)
+    counts: dict = {}
+    if file is None:
+        _write_chunks(classify_stream(predictor, texts, fmt, threshold, counts=counts))
+    else:
+        skipped: list[str] = []
+        with Source(file, max_record_mb << 20) as source:
+            _refuse_output_into(source)
+            _write_chunks(classify_stream(predictor, read_texts(source, input_format, skip_bad,
+                                                                skipped),
+                                          fmt, threshold, counts=counts), source)
+        if skipped:
+            click.echo(f"Note: {len(skipped):,} malformed record(s) labelled unknown, the first "
+                       f"at {skipped[0]}", err=True)
+    if counts.get("unknown"):
+        click.echo(f"Note: {counts['unknown']:,} of {counts['texts']:,} text(s) have no word in "
+                   f"the model's vocabulary: labelled unknown, with no probability", err=True)
 
 
 def _png_path(ctx, param, value):
@@ -259,7 +371,6 @@ def _png_path(ctx, param, value):
                                        "of h_t to this PNG file.  [default: no plot]")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
 @click.argument("text", required=False)
-@_friendly
 def inspect_command(model_dir, data_dir, check, plot, as_json, text):
     """Look inside the trained RNN through its NumPy forward pass.
 
@@ -267,27 +378,30 @@ def inspect_command(model_dir, data_dir, check, plot, as_json, text):
     parity check, and the words the model finds most positive and negative. With TEXT (- reads
     it from standard input): the hidden state h_t and P(positive) after each word.
     """
-    from . import inspect as inspecting
+    from . import inside
     from .runs import resolve_run_dir
 
     run_dir = resolve_run_dir(model_dir)
     if text is None:
         if plot is not None:
             raise click.UsageError("--plot needs a TEXT to trace")
-        report = inspecting.overview(run_dir, check, data_dir)
-        click.echo(json.dumps(report) if as_json else inspecting.format_overview(report))
-        inspecting.require_parity(report)
+        report = inside.overview(run_dir, check, data_dir)
+        click.echo(json.dumps(report, allow_nan=False) if as_json
+                   else inside.format_overview(report))
+        inside.require_parity(report)
         return
     if text == "-":
-        text = "\n".join(_read_stdin_lines())
-    report = inspecting.trace(run_dir, text)
+        from .readers import read_whole_text
+
+        text = read_whole_text("-")
+    report = inside.trace(run_dir, text)
     if plot is not None:
-        from .inspect_plot import plot_trace
+        from .plots import plot_trace
 
         plot_trace(report, plot)
     if as_json:
-        click.echo(json.dumps(report, ensure_ascii=False))
+        click.echo(json.dumps(report, ensure_ascii=False, allow_nan=False))
     else:
-        click.echo(inspecting.format_trace(report, color=sys.stdout.isatty()))
+        click.echo(inside.format_trace(report, color=sys.stdout.isatty()))
         if plot is not None:
             click.echo(f"Plot: {plot}")

@@ -12,6 +12,10 @@ from dataclasses import dataclass, fields
 from .errors import ConfigError
 
 VOCAB_METHODS = ("label-aware", "frequency")
+# largest accepted values: beyond them a run would not fit in memory or never end
+LIMITS = {"vocab_size": 1_000_000, "max_len": 100_000, "embed_dim": 4096, "units": 4096,
+          "epochs": 10_000, "batch_size": 65_536, "patience": 10_000, "clipnorm": 1e6,
+          "seed": 2**32 - 1}
 
 
 @dataclass(frozen=True)
@@ -43,9 +47,12 @@ class TrainConfig:
             value = getattr(self, name)
             if not _is_int(value) or value < 1:
                 raise ConfigError(f"{name} must be a whole number >= 1, got {value!r}")
-        if not _is_int(self.vocab_size) or self.vocab_size < 3:
-            raise ConfigError(f"vocab_size must be a whole number >= 3 (padding, out of vocabulary "
-                              f"and at least one word), got {self.vocab_size!r}")
+            if value > LIMITS[name]:
+                raise ConfigError(f"{name} must be at most {LIMITS[name]:,}, got {value!r}")
+        if not _is_int(self.vocab_size) or not 3 <= self.vocab_size <= LIMITS["vocab_size"]:
+            raise ConfigError(f"vocab_size must be a whole number from 3 (padding, out of "
+                              f"vocabulary and one word) to {LIMITS['vocab_size']:,}, "
+                              f"got {self.vocab_size!r}")
         if self.vocab_method not in VOCAB_METHODS:
             raise ConfigError(f"vocab_method must be one of {', '.join(VOCAB_METHODS)}, "
                               f"got {self.vocab_method!r}")
@@ -54,8 +61,9 @@ class TrainConfig:
                 raise ConfigError(f"{name} must be true or false, got {getattr(self, name)!r}")
         for name in ("learning_rate", "clipnorm"):
             value = getattr(self, name)
-            if not _is_number(value) or not 0 < value < float("inf"):
-                raise ConfigError(f"{name} must be a number > 0, got {value!r}")
+            if not _is_number(value) or not 0 < value <= LIMITS.get(name, 10):
+                raise ConfigError(f"{name} must be a number > 0 and at most "
+                                  f"{LIMITS.get(name, 10):g}, got {value!r}")
         for name in ("dropout", "recurrent_dropout"):
             value = getattr(self, name)
             if not _is_number(value) or not 0 <= value < 1:
@@ -63,8 +71,9 @@ class TrainConfig:
         if not _is_number(self.validation_fraction) or not 0 < self.validation_fraction < 1:
             raise ConfigError(f"validation_fraction must be between 0 and 1, "
                               f"got {self.validation_fraction!r}")
-        if not _is_int(self.seed) or self.seed < 0:
-            raise ConfigError(f"seed must be a whole number >= 0, got {self.seed!r}")
+        if not _is_int(self.seed) or not 0 <= self.seed <= LIMITS["seed"]:
+            raise ConfigError(f"seed must be a whole number from 0 to {LIMITS['seed']:,}, "
+                              f"got {self.seed!r}")
         if self.limit is not None and (not _is_int(self.limit) or self.limit < 2):
             raise ConfigError(f"limit must be a whole number >= 2, got {self.limit!r}")
 

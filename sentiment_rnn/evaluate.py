@@ -1,57 +1,53 @@
-"""Probabilities -> metrics: loss, accuracy, precision, recall, F1, ROC-AUC, confusion matrix.
+"""Probabilities -> evaluation: metrics, breakdowns by length and vocabulary, baselines beside.
 
-Computed with NumPy from labels and probabilities, and printed as a table; `reports.py` runs a
-saved model on the IMDB test split or a user's file and adds breakdowns and pictures. The test
-split is read only by `evaluate`, never during training or model selection.
+    text -> tokens -> ids -> model -> probability -> metrics (scikit-learn), accuracy by length,
+                                                     out-of-vocabulary share, baselines
+
+`run_evaluation` scores a saved run on the IMDB test split or on a user's labelled file;
+`reports.py` writes what it finds to metrics.json and pictures. The test split is read only here,
+never during training or model selection.
 """
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass, field
+
 import numpy as np
+
+from .errors import SentimentRNNError
+from .text import tokenize
+
+LENGTH_EDGES = (25, 50, 100, 200, 400)  # upper ends of the length buckets, in tokens
+CALIBRATION_BINS = 10  # equal-width bins of P(positive) for the calibration error and picture
+ECE_NAME = (f"expected calibration error of P(positive) over {CALIBRATION_BINS} equal-width "
+            f"bins")
 
 
 def metrics(labels: np.ndarray, probs: np.ndarray, threshold: float = 0.5) -> dict:
-    """Loss, accuracy, precision, recall, F1, ROC-AUC and [[tn, fp], [fn, tp]]."""
+    """Log loss, accuracy, precision, recall, F1, ROC-AUC and [[tn, fp], [fn, tp]], all from
+    scikit-learn. ROC-AUC is NaN when only one class is present."""
+    from sklearn import metrics as sk
+
     y = np.asarray(labels).astype(int)
     p = np.asarray(probs, dtype=np.float64)
+    if not np.isfinite(p).all():
+        raise SentimentRNNError("the model gave a non-finite probability; its weights are "
+                                "damaged")
     pred = (p >= threshold).astype(int)
-    tp = int(np.sum((pred == 1) & (y == 1)))
-    tn = int(np.sum((pred == 0) & (y == 0)))
-    fp = int(np.sum((pred == 1) & (y == 0)))
-    fn = int(np.sum((pred == 0) & (y == 1)))
-    eps = 1e-7  # Keras' clipping for binary cross-entropy
-    pc = np.clip(p, eps, 1 - eps)
-    loss = float(-np.mean(y * np.log(pc) + (1 - y) * np.log(1 - pc))) if len(y) else float("nan")
-    precision = tp / (tp + fp) if tp + fp else 0.0
-    recall = tp / (tp + fn) if tp + fn else 0.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    precision, recall, f1, _ = sk.precision_recall_fscore_support(
+        y, pred, average="binary", zero_division=0)
+    auc = sk.roc_auc_score(y, p) if 0 < y.sum() < len(y) else float("nan")
     return {
         "n": int(len(y)),
-        "loss": loss,
-        "accuracy": (tp + tn) / len(y) if len(y) else float("nan"),
-        "precision": precision,
-        "recall": recall,
-        "f1": f1,
-        "auc": roc_auc(y, p),
-        "confusion_matrix": [[tn, fp], [fn, tp]],
+        "loss": float(sk.log_loss(y, p, labels=[0, 1])) if len(y) else float("nan"),
+        "accuracy": float(sk.accuracy_score(y, pred)) if len(y) else float("nan"),
+        "precision": float(precision),
+        "recall": float(recall),
+        "f1": float(f1),
+        "auc": float(auc),
+        "confusion_matrix": sk.confusion_matrix(y, pred, labels=[0, 1]).tolist(),
     }
-
-
-def roc_auc(labels: np.ndarray, scores: np.ndarray) -> float:
-    """Area under the ROC curve: P(score of a positive > score of a negative), ties half."""
-    y = np.asarray(labels).astype(int)
-    n_pos = int(y.sum())
-    n_neg = len(y) - n_pos
-    if n_pos == 0 or n_neg == 0:
-        return float("nan")
-    order = np.argsort(scores, kind="mergesort")
-    sorted_scores = np.asarray(scores)[order]
-    ranks = np.empty(len(y))
-    # average ranks over ties
-    _, first, counts = np.unique(sorted_scores, return_index=True, return_counts=True)
-    for start, count in zip(first, counts):
-        ranks[order[start:start + count]] = start + (count + 1) / 2
-    return float((ranks[y == 1].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
 
 
 def format_table(m: dict) -> str:
@@ -62,9 +58,156 @@ def format_table(m: dict) -> str:
             ("roc auc", f"{m['auc']:.4f}")]
     width = max(len(v) for _, v in rows)
     lines = [f"{k:<10} {v:>{width}}" for k, v in rows]
-    w = max(len(f"{x:,}") for x in (tn, fp, fn, tp))
+    w = max(8, *(len(f"{x:,}") for x in (tn, fp, fn, tp)))
     lines += ["", "confusion matrix (rows: true, columns: predicted)",
-              f"{'':<10} {'negative':>{max(w, 8)}} {'positive':>{max(w, 8)}}",
-              f"{'negative':<10} {tn:>{max(w, 8)},} {fp:>{max(w, 8)},}",
-              f"{'positive':<10} {fn:>{max(w, 8)},} {tp:>{max(w, 8)},}"]
+              f"{'':<10} {'negative':>{w}} {'positive':>{w}}",
+              f"{'negative':<10} {tn:>{w},} {fp:>{w},}",
+              f"{'positive':<10} {fn:>{w},} {tp:>{w},}"]
     return "\n".join(lines)
+
+
+def length_buckets(n_tokens: np.ndarray, correct: np.ndarray) -> list[dict]:
+    """Reviews and accuracy per length bucket (1-25, 26-50, ..., 401+ tokens); empty ones are
+    left out."""
+    edges = (0, *LENGTH_EDGES, math.inf)
+    rows = []
+    for lo, hi in zip(edges[:-1], edges[1:]):
+        inside = (n_tokens > lo) & (n_tokens <= hi)
+        if inside.any():
+            rows.append({"tokens": f"{lo + 1}-{hi}" if hi < math.inf else f"{lo + 1}+",
+                         "reviews": int(inside.sum()), "accuracy": float(correct[inside].mean())})
+    return rows
+
+
+def calibration_bins(labels: np.ndarray, probs: np.ndarray, bins: int = CALIBRATION_BINS):
+    """Per equal-width bin of P(positive): reviews, mean P(positive), observed share of
+    positives; empty bins are left out (as scikit-learn's calibration_curve does)."""
+    probs = np.asarray(probs, dtype=np.float64)
+    which = np.minimum((probs * bins).astype(int), bins - 1)
+    rows = []
+    for b in range(bins):
+        inside = which == b
+        if inside.any():
+            rows.append({"from": b / bins, "to": (b + 1) / bins, "reviews": int(inside.sum()),
+                         "mean_probability": float(probs[inside].mean()),
+                         "positive_share": float(labels[inside].mean())})
+    return rows
+
+
+def expected_calibration_error(rows: list[dict]) -> float:
+    """Sum over bins of (share of reviews in the bin) x |mean P(positive) - share positive|."""
+    n = sum(r["reviews"] for r in rows)
+    return sum(r["reviews"] / n * abs(r["mean_probability"] - r["positive_share"]) for r in rows)
+
+
+@dataclass
+class Evaluation:
+    source: str  # what was scored, for the table's heading
+    labels: np.ndarray  # (n,) 1 = positive
+    probs: np.ndarray  # (n,) P(positive) from the run
+    metrics: dict  # evaluate.metrics
+    by_length: list[dict] | None = None  # length_buckets, for a user's file
+    oov: dict | None = None  # out-of-vocabulary tokens, for a user's file
+    baselines: list = field(default_factory=list)  # (baselines.Baseline, its metrics)
+    skipped: int = 0  # malformed rows skipped with --skip-bad
+    unknown: int = 0  # texts none of whose words the model knows (scored at its prior)
+
+    def to_json(self) -> dict:
+        """The metrics, plus what else was computed; NaN written as null."""
+        out = dict(self.metrics)
+        out["unknown_texts"] = self.unknown
+        if self.by_length is not None:
+            out.update(by_length=self.by_length, oov=self.oov, skipped_rows=self.skipped)
+        if self.baselines:
+            out["baselines"] = {b.key: {"name": b.name, **b.details, "metrics": m}
+                                for b, m in self.baselines}
+        return finite(out)
+
+    def format(self) -> str:
+        parts = [format_table(self.metrics)]
+        if self.unknown:
+            parts.append(f"{self.unknown:,} text(s) have no word in the model's vocabulary; "
+                         f"they are scored at the model's prior P(positive)")
+        if self.by_length is not None:
+            lines = ["accuracy by review length", f"{'tokens':<8} {'reviews':>8} {'accuracy':>8}"]
+            lines += [f"{r['tokens']:<8} {r['reviews']:>8,} {r['accuracy']:>8.4f}"
+                      for r in self.by_length]
+            o = self.oov
+            lines += ["", f"out-of-vocabulary tokens: {o['share']:.2%} "
+                          f"({o['tokens']:,} of {o['total']:,})"]
+            parts.append("\n".join(lines))
+        if self.baselines:
+            rows = [("RNN (this model)", self.metrics)] + [(b.name, m) for b, m in self.baselines]
+            w = max(len(name) for name, _ in rows)
+            lines = ["baselines on the same data (trained on the run's training part)",
+                     f"{'model':<{w}} {'accuracy':>8} {'f1':>6} {'roc auc':>7} {'loss':>6}"]
+            lines += [f"{name:<{w}} {m['accuracy']:>8.4f} {m['f1']:>6.4f} {m['auc']:>7.4f} "
+                      f"{m['loss']:>6.4f}" for name, m in rows]
+            parts.append("\n".join(lines))
+        return "\n\n".join(parts)
+
+
+def finite(value):
+    """JSON has no NaN: nested floats that are not finite become None."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: finite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [finite(v) for v in value]
+    return value
+
+
+def evaluate_texts(run_dir, texts: list[str], labels: np.ndarray, source: str,
+                   backend: str | None = None, data_dir=None, breakdown: bool = True,
+                   with_baselines: bool = False) -> Evaluation:
+    """Score the run on labelled texts; with breakdown, by length and OOV share; with
+    with_baselines, the baselines too (they read the IMDB train split from data_dir)."""
+    from .predict import Predictor
+
+    predictor = Predictor(run_dir, backend)
+    labels = np.asarray(labels)
+    ids = predictor.ids(texts)  # (texts, longest), the ids the RNN and the baselines read
+    probs = predictor.predict_ids(ids)
+    ev = Evaluation(source, labels, probs, metrics(labels, probs))
+    tokens = [tokenize(t) for t in texts]
+    index = predictor.run.vocab.index
+    known = np.array([any(t in index for t in ts) for ts in tokens], dtype=bool)
+    ev.unknown = int((~known).sum())
+    if breakdown:
+        n_tokens = np.array([len(t) for t in tokens])
+        ev.by_length = length_buckets(n_tokens, (probs >= 0.5) == (labels == 1))
+        oov = sum(1 for ts in tokens for t in ts if t not in index)
+        total = int(n_tokens.sum())
+        ev.oov = {"tokens": oov, "total": total, "share": oov / total if total else 0.0}
+    if with_baselines:
+        from .baselines import baselines
+
+        ev.baselines = [(b, metrics(labels, b.probs))
+                        for b in baselines(predictor.run, texts, ids, data_dir)]
+    return ev
+
+
+def run_evaluation(run_dir, data_file=None, skip_bad: bool = False, data_dir=None,
+                   backend: str | None = None, with_baselines: bool = False,
+                   **reader_options) -> Evaluation:
+    """`evaluate_texts` on a user's labelled file (with the length and OOV breakdown), or on
+    the IMDB test split when there is none."""
+    if data_file is None:
+        from .data import load_split
+
+        texts, labels = load_split("test", data_dir)
+        return evaluate_texts(run_dir, texts, labels, "IMDB test split", backend, data_dir,
+                              breakdown=False, with_baselines=with_baselines)
+    from .readers import read_labelled
+
+    found = read_labelled(data_file, skip_bad, **reader_options)
+    source = f"Data: {found.name} ({found.format.upper()}, {len(found.texts):,} labelled texts"
+    if found.skipped:
+        rows = "row" if found.skipped == 1 else "rows"
+        source += (f"; skipped {found.skipped:,} malformed {rows}, the first at "
+                   f"{found.first_skipped}")
+    ev = evaluate_texts(run_dir, found.texts, found.labels, source + ")", backend, data_dir,
+                        breakdown=True, with_baselines=with_baselines)
+    ev.skipped = found.skipped
+    return ev

@@ -9,6 +9,7 @@ a batch; can return every hidden state h_t. Never imports TensorFlow.
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +17,10 @@ import numpy as np
 
 from .batching import lengths, sorted_batches, trim
 from .errors import RunFolderError
+
+class UnusableWeights(ValueError):
+    """Weights of the right shapes that no forward pass can use (NaN, infinity, integers)."""
+
 
 NAMES = ("embedding", "W_xh", "W_hh", "b_h", "W_hy", "b_y")
 
@@ -47,19 +52,32 @@ class NumpyRNN:
             got = tuple(np.shape(arrays[name]))
             if got != shape:
                 raise ValueError(f"weight {name} has shape {got}, expected {shape}")
+            if not np.issubdtype(np.asarray(arrays[name]).dtype, np.floating):
+                raise UnusableWeights(f"weight {name} holds {np.asarray(arrays[name]).dtype}, not "
+                                 f"floating-point numbers")
+            if not np.isfinite(arrays[name]).all():
+                raise UnusableWeights(f"weight {name} holds NaN or infinity")
         return cls(**{n: np.asarray(arrays[n], dtype=np.float64) for n in NAMES})
 
     @classmethod
-    def load(cls, path: Path, vocab_size: int, embed_dim: int, units: int) -> NumpyRNN:
+    def load(cls, path: Path, vocab_size: int, embed_dim: int, units: int,
+             data: bytes | None = None) -> NumpyRNN:
+        """From a weights.npz file, or from its bytes already read (`data`; `path` then only
+        names it in messages). Never unpickles."""
+        path = Path(path)
         try:
-            with np.load(path, allow_pickle=False) as npz:
+            source = io.BytesIO(data) if data is not None else path
+            with np.load(source, allow_pickle=False) as npz:
                 arrays = {name: npz[name] for name in npz.files}
         except FileNotFoundError:
             raise RunFolderError(f"{path.parent}: {path.name} is missing") from None
-        except Exception as exc:  # truncated zip, pickled object arrays, ...
-            raise RunFolderError(f"{path.parent}: {path.name} is unreadable ({exc})") from None
+        except Exception as exc:  # truncated zip, pickled object arrays, not a file, ...
+            raise RunFolderError(f"{path.parent}: {path.name} is unreadable "
+                                 f"({str(exc)[:200]})") from None
         try:
             return cls.from_arrays(arrays, vocab_size, embed_dim, units)
+        except UnusableWeights as exc:
+            raise RunFolderError(f"{path.parent}: {path.name} is unusable ({exc})") from None
         except ValueError as exc:
             raise RunFolderError(f"{path.parent}: {path.name} does not match config.json "
                                  f"({exc})") from None

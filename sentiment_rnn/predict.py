@@ -1,32 +1,47 @@
 """Text -> probability with a saved run: the run's tokenizer, then the Keras or NumPy model.
 
 The NumPy backend reads `weights.npz` and never imports TensorFlow; it is the default when that
-file exists. Both backends compute the same probability (within 1e-5).
+file exists. Both backends compute the same probability (within 1e-5). A text with no word in
+the vocabulary gets NaN, never a number: the model's prior says nothing about it.
 """
 
 from __future__ import annotations
 
+import math
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
-from .errors import InputTextError, RunFolderError
+from .errors import RunFolderError
 from .numpy_rnn import NumpyRNN
 from .runs import Run, load_run
 from .text import OOV, encode, encode_tokens, tokenize
 
 BACKENDS = ("numpy", "keras")
+UNKNOWN = "unknown"  # the label of a text with no known word; it gets no probability
+
+
+def load_numpy_model(run: Run) -> NumpyRNN:
+    """The run's weights.npz for the NumPy forward pass, checked against state.json."""
+    cfg = run.config
+    data = run.read_verified(run.weights_file)
+    return NumpyRNN.load(run.weights_file, cfg.vocab_size, cfg.embed_dim, cfg.units, data=data)
 
 
 def load_keras_model(run: Run):
-    """The run's best Keras model, loaded with safe_mode on, checked against config.json."""
+    """The run's best Keras model, loaded with safe_mode on, checked against state.json and
+    config.json. The bytes checked are the bytes loaded (from a private copy)."""
     from . import quiet
 
     tf = quiet.tensorflow()
+    data = run.read_verified(run.model_file)
     try:
-        model = tf.keras.models.load_model(run.verified(run.model_file), compile=False,
-                                           safe_mode=True)
+        with tempfile.TemporaryDirectory() as tmp:
+            copy = Path(tmp) / "model.keras"
+            copy.write_bytes(data)
+            model = tf.keras.models.load_model(copy, compile=False, safe_mode=True)
     except Exception as exc:  # truncated zip, wrong layers, unsafe lambda, ...
         if "safe_mode" in str(exc):
             raise RunFolderError(f"{run.path}: model.keras contains Python code (a lambda), "
@@ -40,6 +55,10 @@ def load_keras_model(run: Run):
     if vocab_rows != run.config.vocab_size:
         raise RunFolderError(f"{run.path}: model.keras embeds {vocab_rows} words but the "
                              f"vocabulary has {run.config.vocab_size}")
+    for w in model.weights:
+        if not np.isfinite(np.asarray(w)).all():
+            raise RunFolderError(f"{run.path}: model.keras holds non-finite weights "
+                                 f"(NaN or infinity in {w.path})")
     return model
 
 
@@ -48,16 +67,15 @@ class Predictor:
 
     def __init__(self, run_dir: str | Path, backend: str | None = None):
         self.run = load_run(run_dir)
-        self.run.verify_files()
         if backend is None:
             backend = "numpy" if self.run.weights_file.exists() else "keras"
         if backend not in BACKENDS:
             raise ValueError(f"unknown backend {backend!r}")
         self.backend = backend
-        cfg = self.run.config
+        self.run.verify_files(skip=self.run.weights_file.name if backend == "numpy" else
+                              self.run.model_file.name)  # the one loaded is checked as read
         if backend == "numpy":
-            self.model = NumpyRNN.load(self.run.weights_file, cfg.vocab_size, cfg.embed_dim,
-                                       cfg.units)  # already checked by verify_files
+            self.model = load_numpy_model(self.run)
         else:
             self.model = load_keras_model(self.run)
 
@@ -72,27 +90,30 @@ class Predictor:
         return encode_tokens(token_lists, self.run.vocab, cfg.max_len, cfg.drop_oov)
 
     def predict_ids(self, ids: np.ndarray) -> np.ndarray:
+        """P(positive) of each row of (batch, time) ids; a non-finite result is an error."""
         if self.backend == "numpy":
-            return self.model.predict_proba(ids)
-        from .model import predict_proba
+            probs = self.model.predict_proba(ids)
+        else:
+            from .model import predict_proba
 
-        return predict_proba(self.model, ids)
+            probs = predict_proba(self.model, ids)
+        if not np.isfinite(probs).all():
+            raise RunFolderError(f"{self.run.path}: the model gave a non-finite probability; "
+                                 f"its weights are unusable")
+        return probs
 
     def predict(self, texts: Sequence[str]) -> np.ndarray:
-        """P(positive) for each text. Texts with no words at all are refused.
-
-        A text whose words are all out of vocabulary reads as no input (h_T = 0): its
-        probability is the model's prior, sigmoid(b_y); `known_words` tells these apart.
-        """
-        for i, text in enumerate(texts, 1):
-            if not tokenize(text):
-                raise InputTextError(f"text {i} has no words to classify")
-        return self.predict_ids(self.ids(texts)) if len(texts) else np.empty(0)
-
-    def known_words(self, text: str) -> int:
-        """How many of the text's tokens are in the vocabulary."""
-        return sum(1 for i in self.run.vocab.lookup(tokenize(text)) if i != OOV)
-
+        """P(positive) for each text, NaN for a text with no word in the vocabulary (blank,
+        only punctuation, or only unknown words): such a text reads as no input (h_T = 0), and
+        the model's prior sigmoid(b_y) says nothing about it."""
+        tokens = [tokenize(t) for t in texts]
+        probs = np.full(len(texts), math.nan)
+        ids = self.ids_of_tokens(tokens)
+        known = np.count_nonzero((ids != 0) & (ids != OOV), axis=1) > 0 if len(texts) else []
+        keep = np.flatnonzero(known)
+        if len(keep):
+            probs[keep] = self.predict_ids(ids[keep])
+        return probs
 
 def label(probability: float, threshold: float = 0.5) -> str:
     return "positive" if probability >= threshold else "negative"

@@ -9,18 +9,25 @@
     state.json       training progress: last finished epoch, best epoch, early-stopping count,
                      the sha256 of model.keras and weights.npz, the name of the checkpoint
     checkpoint-NNN.keras  the model after the last finished epoch NNN, with optimizer state
+    .lock            held (flock) by the one process training or resuming the run
 
 Every file is written under a temporary name and renamed into place, and state.json is written
 last in each epoch, so a killed process never leaves a half-written or inconsistent run: what
-state.json names is complete, and anything newer is redone on --resume. `models/latest` is a
-symlink to the most recent completed run.
+state.json names is complete, and anything newer is redone on --resume. Before a new best model
+replaces model.keras and weights.npz, state.json lists their new sha256 as `pending`, so a
+reader (predict during training) always finds the file it reads in the state.json it reads next.
+`models/latest` is a symlink to the most recent completed run. Run files are read only if they
+are regular files (a FIFO or a folder in their place is an error, never a hang).
 """
 
 from __future__ import annotations
 
+import errno
+import fcntl
 import hashlib
 import json
 import os
+import stat
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -35,19 +42,38 @@ DEFAULT_MODELS_DIR = Path("models")
 LATEST = "latest"
 
 
-def write_atomic(path: Path, write: Callable[[Path], None]) -> None:
-    """Call `write(tmp)` on a temporary file beside `path`, then rename it over `path`."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f".tmp{path.suffix}",
-                               dir=path.parent)
-    os.close(fd)
+def current_umask() -> int:
     umask = os.umask(0)
     os.umask(umask)
+    return umask
+
+
+def write_temp(path: Path, write: Callable[[Path], None]) -> Path:
+    """Call `write(tmp)` on a new temporary file beside `path`, fsync it and return its name;
+    on any failure the temporary file is removed."""
+    path = Path(path)
     try:
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the file the usual mode
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f".tmp{path.suffix}",
+                                   dir=path.parent)
+    except OSError as exc:  # name the file we meant to write, not the temporary one
+        raise OSError(exc.errno, exc.strerror, str(path)) from None
+    os.close(fd)
+    try:
+        os.chmod(tmp, 0o666 & ~current_umask())  # mkstemp makes 0600; give the usual mode
         write(Path(tmp))
         with open(tmp, "rb") as f:
             os.fsync(f.fileno())
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return Path(tmp)
+
+
+def write_atomic(path: Path, write: Callable[[Path], None]) -> None:
+    """Call `write(tmp)` on a temporary file beside `path`, then rename it over `path`."""
+    tmp = write_temp(path, write)
+    try:
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
@@ -62,13 +88,44 @@ def write_json_atomic(path: Path, data: object) -> None:
     write_text_atomic(path, json.dumps(data, indent=2, sort_keys=True) + "\n")
 
 
-def read_json(path: Path) -> object:
+MAX_RUN_FILE = 1 << 30  # bytes: a run file larger than this is not one we wrote
+
+
+def read_bytes(path: Path) -> bytes:
+    """A run file's bytes, read only if it is a regular file (never blocks on a FIFO)."""
+    path = Path(path)
     try:
-        return json.loads(Path(path).read_text(encoding="utf-8"))
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     except FileNotFoundError:
         raise RunFolderError(f"{path.parent}: {path.name} is missing") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise RunFolderError(f"{path.parent}: {path.name} is not valid JSON ({exc})") from None
+    except OSError as exc:
+        raise RunFolderError(f"{path.parent}: {path.name} cannot be read "
+                             f"({exc.strerror})") from None
+    with os.fdopen(fd, "rb") as f:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise RunFolderError(f"{path.parent}: {path.name} is not a regular file")
+        if info.st_size > MAX_RUN_FILE:
+            raise RunFolderError(f"{path.parent}: {path.name} is too large "
+                                 f"({info.st_size:,} bytes)")
+        try:
+            return f.read()
+        except OSError as exc:
+            raise RunFolderError(f"{path.parent}: {path.name} cannot be read "
+                                 f"({exc.strerror})") from None
+
+
+def read_json(path: Path) -> object:
+    path = Path(path)
+    data = read_bytes(path)
+    try:
+        return json.loads(data.decode("utf-8"))
+    except RecursionError:
+        raise RunFolderError(f"{path.parent}: {path.name} is not usable JSON (nested too "
+                             f"deeply)") from None
+    except (UnicodeDecodeError, ValueError) as exc:  # JSONDecodeError, 5,000-digit integers
+        why = str(exc).split(";")[0][:200]
+        raise RunFolderError(f"{path.parent}: {path.name} is not valid JSON ({why})") from None
 
 
 def sha256_file(path: Path) -> str:
@@ -80,7 +137,8 @@ def sha256_file(path: Path) -> str:
 
 
 def remove_stale_files(run_dir: Path, keep: str) -> None:
-    """Delete temporary files left by a killed write and checkpoints older than `keep`."""
+    """Delete temporary files left by a killed write and checkpoints older than `keep`.
+    Only the holder of the run's lock calls this, so no other process's file is touched."""
     for path in Path(run_dir).iterdir():
         stale_tmp = path.name.startswith(".") and ".tmp" in path.name
         old_checkpoint = path.name.startswith("checkpoint-") and path.name != keep
@@ -88,14 +146,73 @@ def remove_stale_files(run_dir: Path, keep: str) -> None:
             path.unlink()
 
 
-def new_run_dir(models_dir: Path = DEFAULT_MODELS_DIR) -> Path:
+def create_run_dir(run_dir: Path | None, models_dir: Path = DEFAULT_MODELS_DIR) -> Path:
+    """Make the folder of a new run, atomically: `run_dir` (which may exist if empty), or a new
+    models/<timestamp>[-N] that no other process can also get."""
+    if run_dir is not None:
+        run_dir = Path(run_dir)
+        try:
+            run_dir.parent.mkdir(parents=True, exist_ok=True)
+            run_dir.mkdir()
+        except FileNotFoundError:  # a dangling symlink on the way
+            raise RunFolderError(f"{run_dir}: cannot be made (a folder on its path is a "
+                                 f"dangling symlink?)") from None
+        except FileExistsError:
+            if not run_dir.is_dir() or any(run_dir.iterdir()):
+                raise RunFolderError(f"{run_dir}: exists and is not an empty folder; choose "
+                                     f"another --run-dir, or continue it with --resume "
+                                     f"{run_dir}") from None
+        return run_dir
+    models_dir = Path(models_dir)
+    models_dir.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    path = Path(models_dir) / stamp
-    n = 1
-    while path.exists():
-        n += 1
-        path = Path(models_dir) / f"{stamp}-{n}"
-    return path
+    for n in range(1, 10_000):
+        path = models_dir / (stamp if n == 1 else f"{stamp}-{n}")
+        try:
+            path.mkdir()  # fails if another process made it first
+            return path
+        except FileExistsError:
+            continue
+    raise RunFolderError(f"{models_dir}: cannot find a free name for a new run")
+
+
+class RunLock:
+    """An exclusive lock on a run folder, held while a process trains or resumes it. The
+    kernel drops it when the process ends, however it ends, so a killed run can be resumed."""
+
+    def __init__(self, run_dir: Path):
+        self.path = Path(run_dir) / ".lock"
+        self._fd: int | None = None
+
+    def __enter__(self) -> RunLock:
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            os.close(fd)
+            if exc.errno in (errno.EWOULDBLOCK, errno.EACCES):
+                raise RunFolderError(f"{self.path.parent}: in use by another process that is "
+                                     f"training it; wait for it to finish") from None
+            raise
+        self._fd = fd
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._fd is not None:
+            os.close(self._fd)  # releases the lock
+            self._fd = None
+
+
+def check_latest(models_dir: Path = DEFAULT_MODELS_DIR) -> None:
+    """Refuse early, before any training, what would stop `set_latest` at the end."""
+    models_dir = Path(models_dir)
+    if models_dir.exists() and not models_dir.is_dir():
+        raise RunFolderError(f"{models_dir}: exists and is not a folder; runs are saved in "
+                             f"{models_dir}/")
+    latest = models_dir / LATEST
+    if (latest.exists() or latest.is_symlink()) and not latest.is_symlink():
+        raise RunFolderError(f"{latest}: is not a symlink; move it away so that it can point "
+                             f"at the newest run")
 
 
 @dataclass
@@ -125,29 +242,72 @@ class Run:
         write_text_atomic(self.vocab_file, self.vocab.text())
 
     def state(self) -> dict:
-        state = read_json(self.state_file) if self.state_file.exists() else {}
-        if not isinstance(state, dict):
-            raise RunFolderError(f"{self.path}: state.json is not a JSON object")
-        return state
+        """state.json, checked field by field; {} before the first epoch has finished."""
+        if not (self.state_file.exists() or self.state_file.is_symlink()):
+            return {}
+        return check_state(read_json(self.state_file), self.path)
 
-    def verified(self, path: Path) -> Path:
-        """`path`, after checking it exists and matches the sha256 that training recorded."""
-        self._check(path, self.state().get("sha256", {}))
-        return path
+    def read_verified(self, path: Path) -> bytes:
+        """The bytes of a model file, after checking they match a sha256 in state.json.
 
-    def verify_files(self) -> None:
-        """Check every model file that training recorded a sha256 for (state.json read once)."""
-        recorded = self.state().get("sha256", {})
-        for name in recorded:
-            self._check(self.path / name, recorded)
+        state.json lists a new best model's sha256 as pending before the file is replaced, so
+        when a file read during training matches neither, state.json has changed since it
+        was read: read both again. A file that matches nothing in an unchanged state.json is
+        damaged."""
+        path = Path(path)
+        state = self.state()
+        for _ in range(20):
+            data = read_bytes(path)
+            if _matches(state, path.name, hashlib.sha256(data).hexdigest()):
+                return data
+            newer = self.state()
+            if newer == state:
+                raise RunFolderError(f"{self.path}: {path.name} is damaged (its sha256 differs "
+                                     f"from the one recorded in state.json)")
+            state = newer
+        raise RunFolderError(f"{self.path}: {path.name} kept changing while it was read")
 
-    def _check(self, path: Path, recorded: dict) -> None:
-        if not path.exists():
-            raise RunFolderError(f"{self.path}: {path.name} is missing")
-        expected = recorded.get(path.name)
-        if expected is not None and expected != sha256_file(path):
-            raise RunFolderError(f"{self.path}: {path.name} is damaged (its sha256 differs from "
-                                 f"the one recorded in state.json)")
+    def verify_files(self, skip: str | None = None) -> None:
+        """Check every model file that training recorded a sha256 for (but `skip`)."""
+        for name in self.state().get("sha256", {}):
+            if name != skip:
+                self.read_verified(self.path / name)
+
+
+def _matches(state: dict, name: str, digest: str) -> bool:
+    recorded = state.get("sha256", {}).get(name)
+    return recorded is None or digest in (recorded, state.get("pending", {}).get(name))
+
+
+STATE_FIELDS = {"epoch": int, "best_epoch": int, "wait": int, "completed": bool,
+                "history": list, "checkpoint": str, "sha256": dict, "pending": dict,
+                "best_val_accuracy": (float, int, type(None)),
+                "best_val_loss": (float, int, type(None))}
+
+
+def check_state(state: object, run_dir: Path) -> dict:
+    """state.json as training wrote it, or a RunFolderError naming the first field that is not."""
+    def bad(why: str) -> RunFolderError:
+        return RunFolderError(f"{run_dir}: state.json is invalid ({why})")
+
+    if not isinstance(state, dict):
+        raise bad("not a JSON object")
+    for name, kind in STATE_FIELDS.items():
+        value = state.get(name)
+        if name in state and (not isinstance(value, kind) or
+                              (kind is int and isinstance(value, bool))):
+            raise bad(f"{name} is {json.dumps(value)[:40]}")
+    for name in ("sha256", "pending"):
+        for key, digest in state.get(name, {}).items():
+            if key not in ("model.keras", "weights.npz") or not isinstance(digest, str):
+                raise bad(f"{name} has {json.dumps(key)[:40]}: {json.dumps(digest)[:70]}")
+    checkpoint = state.get("checkpoint")
+    if checkpoint is not None and (Path(checkpoint).name != checkpoint or
+                                   not checkpoint.startswith("checkpoint-")):
+        raise bad(f"checkpoint is {json.dumps(checkpoint)[:60]}")
+    if not 0 <= state.get("best_epoch", 0) <= state.get("epoch", 0):
+        raise bad("best_epoch is not one of the finished epochs")
+    return state
 
 
 def load_run(path: str | os.PathLike) -> Run:

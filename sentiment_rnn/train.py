@@ -1,12 +1,19 @@
-"""Training: IMDB train split -> vocabulary -> ids (once, cached in memory) -> Keras fit -> run folder.
+"""Training: IMDB train split -> vocabulary -> ids (once, in memory) -> Keras fit -> run folder.
 
 The last `validation_fraction` of the train split is held out for model selection (early stopping,
 best checkpoint); the test split is never read here. After every finished epoch the run folder
-gets an atomic checkpoint, so `--resume` continues exactly where a killed run stopped.
+gets an atomic checkpoint, so `resume` continues exactly where a killed run stopped. A run folder
+is locked while it trains, so a second process cannot train or resume it at the same time.
+
+The epoch loop is ours, one `model.fit` call per epoch, because that is what makes resume exact:
+everything random in an epoch (its batch order and the dropout masks) is derived from
+(seed, epoch) alone, and the run folder is committed between epochs, where Keras' own
+BackupAndRestore would not restore our early-stopping state and batch order.
 """
 
 from __future__ import annotations
 
+import os
 import platform
 import signal
 import sys
@@ -20,14 +27,14 @@ import numpy as np
 from . import __version__, quiet
 from .batching import lengths, shuffled_buckets, sorted_batches, trim
 from .config import TrainConfig
-from .data import load_split
 from .errors import RunFolderError
 from .model import build_model, compile_model, weight_arrays
 from .numpy_rnn import NumpyRNN
-from .reports import write_learning_curves
-from .runs import (DEFAULT_MODELS_DIR, Run, load_run, new_run_dir, remove_stale_files,
-                   set_latest, sha256_file, write_atomic, write_json_atomic)
-from .text import Vocabulary, encode_tokens, tokenize
+from .plots import plot_learning_curves
+from .prepare import prepare
+from .runs import (DEFAULT_MODELS_DIR, Run, RunLock, check_latest, create_run_dir, load_run,
+                   remove_stale_files, set_latest, sha256_file, write_atomic, write_json_atomic,
+                   write_temp)
 
 
 @dataclass
@@ -37,28 +44,6 @@ class TrainResult:
     best_epoch: int  # 1-based
     best_val_accuracy: float
     completed: bool  # False when stopped by Ctrl-C; --resume continues it
-
-
-def split_train_validation(n: int, fraction: float) -> int:
-    """Index where validation starts: the last `fraction` of the train split."""
-    n_val = int(round(n * fraction))
-    if n_val < 1 or n - n_val < 1:
-        raise ValueError(f"{n} training reviews cannot be split into training and validation "
-                         f"parts with validation_fraction {fraction}")
-    return n - n_val
-
-
-def prepare(config: TrainConfig, data_dir, vocab: Vocabulary | None = None):
-    """Load and tokenize the train split once; return the vocabulary and id arrays."""
-    texts, labels = load_split("train", data_dir, limit=config.limit)
-    cut = split_train_validation(len(texts), config.validation_fraction)
-    tokens = [tokenize(t) for t in texts]
-    if vocab is None:
-        vocab = Vocabulary.build(tokens[:cut], labels[:cut], config.vocab_size,
-                                 config.vocab_method)
-    # (reviews, max_len), made once: every epoch reads these ids
-    x = encode_tokens(tokens, vocab, config.max_len, config.drop_oov, length=config.max_len)
-    return vocab, (x[:cut], labels[:cut]), (x[cut:], labels[cut:])
 
 
 def library_versions() -> dict:
@@ -136,60 +121,142 @@ def _progress_bar(total_epochs: int, verbose: int):
     return Progbar()
 
 
-def train(config: TrainConfig, run_dir: Path | None = None, data_dir=None,
-          resume: bool = False, models_dir: Path = DEFAULT_MODELS_DIR,
-          echo: Callable[[str], None] = print, verbose: int | None = None) -> TrainResult:
-    """Train (or, with resume=True, continue) a run and leave a complete run folder."""
+def _start(verbose: int | None) -> int:
     tf = quiet.tensorflow()
     tf.config.experimental.enable_op_determinism()
-    if verbose is None:
-        verbose = 1 if sys.stdout.isatty() else 2
+    return (1 if sys.stdout.isatty() else 2) if verbose is None else verbose
 
-    if resume:
-        run = load_run(run_dir)
-        config = run.config
+
+def train(config: TrainConfig, run_dir: Path | None = None, data_dir=None,
+          models_dir: Path = DEFAULT_MODELS_DIR, echo: Callable[[str], None] = print,
+          verbose: int | None = None) -> TrainResult:
+    """Train a new run and leave a complete run folder (`run_dir`, else models/<timestamp>)."""
+    verbose = _start(verbose)
+    check_latest(models_dir)
+    missing = _missing_folders(Path(run_dir or models_dir))
+    path = create_run_dir(run_dir, models_dir)  # before the data: a bad folder fails at once
+    if run_dir is None:
+        missing.insert(0, path)  # a new models/<timestamp>
+    with RunLock(path):
+        if {p.name for p in path.iterdir()} - {".lock"}:  # another run took it meanwhile
+            raise RunFolderError(f"{path}: exists and is not an empty folder; choose another "
+                                 f"--run-dir")
+        try:
+            return _train_new(config, path, data_dir, models_dir, echo, verbose)
+        except BaseException:
+            _remove_if_unused(path, missing)
+            raise
+
+
+def _train_new(config: TrainConfig, path: Path, data_dir, models_dir: Path,
+               echo: Callable[[str], None], verbose: int) -> TrainResult:
+    tf = quiet.tensorflow()
+    vocab, train_part, val_part = prepare(config, data_dir)
+    if len(vocab) < config.vocab_size:
+        echo(f"The training texts have only {len(vocab) - 2} distinct words: "
+             f"vocabulary size {len(vocab)} instead of {config.vocab_size}")
+        config = config.replace(vocab_size=len(vocab))
+    run = Run(path, config, vocab)
+    run.save_vocab()
+    run.save_config(library_versions())
+    tf.keras.utils.set_random_seed(config.seed)
+    model = build_model(config)
+    compile_model(model, config)
+    state = {"epoch": 0, "best_epoch": 0, "best_val_accuracy": None,
+             "best_val_loss": None, "wait": 0, "history": [], "completed": False}
+    echo(f"Run folder: {run.path}")
+    echo(f"Training on {len(train_part[1]):,} reviews, validating on {len(val_part[1]):,} "
+         f"(last {config.validation_fraction:.0%} of the train split)")
+    model.summary(print_fn=lambda line, *a, **k: echo(line))
+    return _fit(run, model, state, train_part, val_part, models_dir, echo, verbose)
+
+
+def _missing_folders(path: Path) -> list[Path]:
+    """The folders on the way to `path` (itself included) that do not exist yet, deepest first."""
+    missing = []
+    while not (path.exists() or path.is_symlink()) and path != path.parent:
+        missing.append(path)
+        path = path.parent
+    return missing
+
+
+def _remove_if_unused(path: Path, made: list[Path]) -> None:
+    """After a failure before the first epoch: leave no run folder that holds no run, and no
+    folder made on the way to it (an empty folder the user gave is kept)."""
+    names = {p.name for p in path.iterdir()} if path.is_dir() else {"?"}
+    if names <= {".lock", "config.json", "vocab.txt"}:
+        for name in names:
+            (path / name).unlink(missing_ok=True)
+        for folder in made:
+            try:
+                folder.rmdir()
+            except OSError:
+                break
+
+
+def resume(run_dir: Path, data_dir=None, models_dir: Path = DEFAULT_MODELS_DIR,
+           echo: Callable[[str], None] = print, verbose: int | None = None) -> TrainResult:
+    """Continue a stopped run after its last finished epoch, with its saved settings."""
+    tf = quiet.tensorflow()
+    verbose = _start(verbose)
+    run = load_run(run_dir)
+    config = run.config
+    check_latest(models_dir)
+    with RunLock(run.path):
         state = run.state()
         if not state.get("checkpoint"):
             raise RunFolderError(f"{run.path}: no finished epoch to resume from; start a new "
                                  f"run instead (the folder holds only its settings)")
         if state.get("completed"):
             raise RunFolderError(f"{run.path}: this run already finished; nothing to resume")
+        model = load_checkpoint(run.path / state["checkpoint"])  # checked before any deleting
         remove_stale_files(run.path, keep=state["checkpoint"])
-        vocab, (x_train, y_train), (x_val, y_val) = prepare(config, data_dir, run.vocab)
-        model = load_checkpoint(run.path / state["checkpoint"])
-        echo(f"Resuming {run.path} after epoch {state['epoch']}")
-    else:
-        run_dir = Path(run_dir) if run_dir else None
-        if run_dir is not None and run_dir.exists() and any(run_dir.iterdir()):
-            raise RunFolderError(f"{run_dir}: folder exists and is not empty; choose another "
-                                 f"--run-dir, or continue it with --resume {run_dir}")
-        vocab, (x_train, y_train), (x_val, y_val) = prepare(config, data_dir)
-        if len(vocab) < config.vocab_size:
-            echo(f"The training texts have only {len(vocab) - 2} distinct words: "
-                 f"vocabulary size {len(vocab)} instead of {config.vocab_size}")
-            config = config.replace(vocab_size=len(vocab))
-        run = Run(run_dir or new_run_dir(models_dir), config, vocab)
-        run.path.mkdir(parents=True, exist_ok=True)
-        run.save_vocab()
-        run.save_config(library_versions())
         tf.keras.utils.set_random_seed(config.seed)
-        model = build_model(config)
-        compile_model(model, config)
-        state = {"epoch": 0, "best_epoch": 0, "best_val_accuracy": None,
-                 "best_val_loss": None, "wait": 0,
-                 "history": [], "completed": False}
-        echo(f"Run folder: {run.path}")
-        echo(f"Training on {len(y_train):,} reviews, validating on {len(y_val):,} "
-             f"(last {config.validation_fraction:.0%} of the train split)")
-        model.summary(print_fn=lambda line, *a, **k: echo(line))
+        _, train_part, val_part = prepare(config, data_dir, run.vocab)
+        echo(f"Resuming {run.path} after epoch {state['epoch']}")
+        return _fit(run, model, state, train_part, val_part, models_dir, echo, verbose)
 
+
+def _seed_dropout(model, seed: int, epoch: int) -> None:
+    """Dropout masks from (seed, epoch) alone: the RNN cell's seed generator is set at the start
+    of every epoch, so a resumed run draws the same masks as an uninterrupted one."""
+    generator = model.get_layer("rnn").cell.seed_generator
+    value = np.random.default_rng([seed, epoch]).integers(0, 2**31 - 1)
+    generator.state.assign(np.array([value, 0], dtype=generator.state.dtype))
+
+
+def _save_best(run: Run, model, committed: dict) -> dict:
+    """Write the new best model.keras and weights.npz; returns their sha256. state.json lists
+    them as pending before they replace the old ones, so readers accept either."""
+    tmp_model = write_temp(run.model_file, lambda tmp: model.save(tmp))
+    try:
+        tmp_weights = write_temp(run.weights_file,
+                                 lambda tmp: NumpyRNN.save(tmp, weight_arrays(model)))
+    except BaseException:
+        tmp_model.unlink()
+        raise
+    new = {run.model_file.name: sha256_file(tmp_model),
+           run.weights_file.name: sha256_file(tmp_weights)}
+    write_json_atomic(run.state_file, {**committed, "pending": new})
+    os.replace(tmp_model, run.model_file)
+    os.replace(tmp_weights, run.weights_file)
+    return new
+
+
+def _fit(run: Run, model, state: dict, train_part, val_part, models_dir: Path,
+         echo: Callable[[str], None], verbose: int) -> TrainResult:
+    """The epoch loop: fit one epoch, keep the best model, commit state.json, stop early."""
+    config = run.config
+    (x_train, y_train), (x_val, y_val) = train_part, val_part
     val_batches = sorted_batches(lengths(x_val), config.batch_size)
+    committed = dict(state)
     with _StopOnSignal() as stopper:
         for epoch in range(state["epoch"], config.epochs):
             # the epoch's batches depend only on (seed, epoch), so a resumed run sees the same
             rng = np.random.default_rng([config.seed, epoch])
             bucket = 32 if config.length_buckets else 1
             train_batches = shuffled_buckets(lengths(x_train), config.batch_size, rng, bucket)
+            _seed_dropout(model, config.seed, epoch)
             started = time.perf_counter()
             fit = model.fit(_batches(x_train, y_train, train_batches),
                             epochs=epoch + 1, initial_epoch=epoch, shuffle=False,
@@ -207,11 +274,7 @@ def train(config: TrainConfig, run_dir: Path | None = None, data_dir=None,
             if not best or (logs["val_accuracy"], -logs["val_loss"]) > best:
                 state.update(best_epoch=epoch + 1, best_val_accuracy=logs["val_accuracy"],
                              best_val_loss=logs["val_loss"], wait=0)
-                _save_keras(model, run.model_file)
-                write_atomic(run.weights_file,
-                             lambda tmp: NumpyRNN.save(tmp, weight_arrays(model)))
-                state["sha256"] = {f.name: sha256_file(f)
-                                   for f in (run.model_file, run.weights_file)}
+                state["sha256"] = _save_best(run, model, committed)
             else:
                 state["wait"] += 1
             # a new name each epoch: until state.json names it, the old checkpoint stays valid
@@ -221,13 +284,21 @@ def train(config: TrainConfig, run_dir: Path | None = None, data_dir=None,
             stop_early = state["wait"] >= config.patience
             state["completed"] = stop_early or state["epoch"] == config.epochs
             write_json_atomic(run.state_file, state)  # the commit point of the epoch
+            committed = dict(state)
             remove_stale_files(run.path, keep=state["checkpoint"])
             if stop_early:
                 echo(f"Early stopping: validation accuracy has not improved for "
                      f"{config.patience} epochs")
                 break
+    if not stopper.stopped and not state["completed"] and state["epoch"] >= config.epochs:
+        echo(f"{run.path}: {state['epoch']} epochs are finished and config.json now says at "
+             f"most {config.epochs}: the run is complete")
+        state["completed"] = True
+        write_json_atomic(run.state_file, state)
 
-    write_learning_curves(state["history"], run.path / "learning_curves.png", echo)
+    plot_learning_curves(state["history"], run.path / "learning_curves.png", state["best_epoch"])
+    if state["history"]:
+        echo(f"Learning curves: {run.path / 'learning_curves.png'}")
     if stopper.stopped and not state["epoch"]:
         echo(f"Stopped before the first epoch finished; nothing to resume in {run.path}")
     elif stopper.stopped:

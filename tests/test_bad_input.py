@@ -29,9 +29,14 @@ def assert_one_line_error(result, expected, code=1):
 # --- texts -----------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("text", ["", "   \t ", "!!! ... ???"])
-def test_text_without_words_is_an_error(trained_run, text):
-    result = invoke("predict", "--model", trained_run, "great", text)
-    assert_one_line_error(result, "text 2 has no words to classify")
+def test_a_text_without_words_is_unknown_and_the_rest_is_classified(trained_run, text):
+    result = invoke("predict", "--model", trained_run, "great", text, "awful")
+    assert result.exit_code == 0, result.output
+    rows = result.stdout.splitlines()
+    assert [r.split()[0] for r in rows] == ["positive", "unknown", "negative"]
+    assert rows[1] == f"unknown   -       {' '.join(text.split())}".rstrip()
+    assert result.stderr == ("Note: 1 of 3 text(s) have no word in the model's vocabulary: "
+                             "labelled unknown, with no probability\n")
 
 
 def test_a_one_megabyte_review(trained_run):
@@ -62,15 +67,14 @@ def test_a_binary_file_on_standard_input(trained_run):
 
 def test_emoji_accents_and_other_scripts(trained_run):
     texts = ["great 😀 très superb", "素晴らしい 映画", "ужасно 🙁"]
-    result = invoke("predict", "--model", trained_run, *texts)
+    result = invoke("predict", "--model", trained_run, *texts, "--format", "jsonl")
     assert result.exit_code == 0, result.output
-    assert result.stdout.startswith("positive  ")
-    assert len(result.stdout.splitlines()) == 3
-    assert result.stderr == (
-        "Note: text 2 has no word in the model's vocabulary; its probability is the model's prior\n"
-        "Note: text 3 has no word in the model's vocabulary; its probability is the model's prior\n")
-    # both unknown texts get the same probability: the prior
-    assert result.stdout.splitlines()[1].split()[1] == result.stdout.splitlines()[2].split()[1]
+    rows = [json.loads(r) for r in result.stdout.splitlines()]
+    assert [r["text"] for r in rows] == texts
+    assert [r["label"] for r in rows] == ["positive", "unknown", "unknown"]
+    assert [r["probability"] is None for r in rows] == [False, True, True]
+    assert result.stderr == ("Note: 2 of 3 text(s) have no word in the model's vocabulary: "
+                             "labelled unknown, with no probability\n")
 
 
 # --- options -----------------------------------------------------------------------------------

@@ -45,7 +45,7 @@ def test_help_lists_commands_and_every_option_has_help_and_a_default():
 
 def test_train_leaves_a_complete_run_folder(trained_run):
     names = sorted(p.name for p in trained_run.iterdir())
-    assert names == ["checkpoint-008.keras", "config.json", "history.json",
+    assert names == [".lock", "checkpoint-008.keras", "config.json", "history.json",
                      "learning_curves.png", "model.keras", "state.json", "vocab.txt",
                      "weights.npz"]
     meta = json.loads((trained_run / "config.json").read_text())
@@ -84,7 +84,7 @@ def test_train_refuses_a_folder_that_already_holds_a_run(trained_run, tiny_data_
     before = {p.name: p.stat().st_mtime_ns for p in trained_run.iterdir()}
     result = invoke("train", *TINY_TRAIN_ARGS, "--run-dir", trained_run, "--data-dir", tiny_data_dir)
     assert result.exit_code == 1
-    assert result.output == (f"Error: {trained_run}: folder exists and is not empty; choose "
+    assert result.output == (f"Error: {trained_run}: exists and is not an empty folder; choose "
                              f"another --run-dir, or continue it with --resume {trained_run}\n")
     assert {p.name: p.stat().st_mtime_ns for p in trained_run.iterdir()} == before
 
@@ -94,7 +94,8 @@ def test_evaluate_json_has_every_metric(trained_run, tiny_data_dir):
     assert result.exit_code == 0, result.output
     metrics = json.loads(result.output)
     assert set(metrics) == {"accuracy", "loss", "precision", "recall", "f1", "auc",
-                            "confusion_matrix", "n"}
+                            "confusion_matrix", "n", "unknown_texts"}
+    assert metrics["unknown_texts"] == 0
     assert metrics["n"] == 20
     (tn, fp), (fn, tp) = metrics["confusion_matrix"]
     assert tn + fp + fn + tp == 20
@@ -126,11 +127,12 @@ def test_predict_json_and_stdin(trained_run):
     result = invoke("predict", "--model", trained_run, "--json", "-",
                     input="great fun\n\n  \nboring, awful\n")
     assert result.exit_code == 0, result.output
-    rows = [json.loads(line) for line in result.output.splitlines()]
-    assert [r["text"] for r in rows] == ["great fun", "boring, awful"]
-    assert [r["label"] for r in rows] == ["positive", "negative"]
+    rows = [json.loads(line) for line in result.stdout.splitlines()]  # one per input line
+    assert [r["text"] for r in rows] == ["great fun", "", "  ", "boring, awful"]
+    assert [r["label"] for r in rows] == ["positive", "unknown", "unknown", "negative"]
     probs = Predictor(trained_run).predict(["great fun", "boring, awful"])
-    assert [r["probability"] for r in rows] == pytest.approx(probs.tolist(), abs=0)
+    assert [rows[0]["probability"], rows[3]["probability"]] == probs.tolist()
+    assert rows[1]["probability"] is None
 
 
 @pytest.mark.parametrize("backend", ["numpy", "keras"])

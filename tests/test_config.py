@@ -17,7 +17,7 @@ def test_round_trip_through_json():
 @pytest.mark.parametrize("changes, message", [
     ({"max_len": 0}, "max_len must be a whole number >= 1"),
     ({"epochs": -1}, "epochs must be a whole number >= 1"),
-    ({"vocab_size": 1}, "vocab_size must be a whole number >= 3"),
+    ({"vocab_size": 1}, "vocab_size must be a whole number from 3"),
     ({"batch_size": 0}, "batch_size must be a whole number >= 1"),
     ({"learning_rate": 0}, "learning_rate must be a number > 0"),
     ({"units": 2.5}, "units must be a whole number"),

@@ -1,4 +1,5 @@
-"""files.py and the CLI on users' files: labelled files for evaluate, text files for predict."""
+"""readers.py, output.py and the CLI on users' files: labelled files for evaluate, texts for
+predict."""
 
 import json
 
@@ -8,7 +9,8 @@ from click.testing import CliRunner
 
 from sentiment_rnn.cli import main
 from sentiment_rnn.evaluate import metrics
-from sentiment_rnn.files import predict_file, read_labelled
+from sentiment_rnn.output import classify_stream
+from sentiment_rnn.readers import Source, read_labelled, read_texts
 from sentiment_rnn.predict import Predictor
 
 
@@ -165,7 +167,7 @@ def test_each_kind_of_malformed_row(tmp_path, content, line, why):
      'cannot find the "label" and "text" keys; line 1 has "review", "stars"'),
     ("a.txt", "just one review per line\n",
      "cannot tell the format: the first line has no tab or comma and is not JSON "
-     "(use .csv, .tsv or .jsonl)"),
+     "(use .csv, .tsv or .jsonl, or --input-format)"),
     ("empty.dat", "", "the file is empty"),
     ("a.csv", "label,text\n\n", "no labelled texts"),
 ])
@@ -196,7 +198,7 @@ def test_a_byte_order_mark_and_crlf_line_ends_are_fine(tmp_path):
 def test_skip_bad_needs_data():
     result = invoke("evaluate", "--model", "unused", "--skip-bad")
     assert result.exit_code == 2
-    assert "Error: --skip-bad needs --data FILE" in result.output
+    assert "Error: --skip-bad and --input-format need --data FILE" in result.output
 
 
 # --- predict --file ----------------------------------------------------------------------------
@@ -281,14 +283,15 @@ def test_predict_file_streams_in_chunks_as_it_reads(trained_run, tmp_path):
     lines = [("great fun {}" if i % 3 else "boring awful {}").format(i) for i in range(3000)]
     path.write_text("\n".join(lines) + "\n")
     predictor = Predictor(trained_run)
-    chunks = predict_file(predictor, path, "jsonl", chunk_size=1000)
-    first, done = next(chunks)
-    assert len(first.splitlines()) == 1000
-    assert done < path.stat().st_size  # the rest of the file is not read yet
-    rest = list(chunks)
-    assert [len(c.splitlines()) for c, _ in rest] == [1000, 1000]
-    assert rest[-1][1] == path.stat().st_size
-    rows = [json.loads(r) for c in [first] + [c for c, _ in rest] for r in c.splitlines()]
+    with Source(path) as source:
+        chunks = classify_stream(predictor, read_texts(source), "jsonl", chunk_size=1000)
+        first = next(chunks)
+        assert len(first.splitlines()) == 1000
+        assert source.bytes < path.stat().st_size  # the rest of the file is not read yet
+        rest = list(chunks)
+        assert [len(c.splitlines()) for c in rest] == [1000, 1000]
+        assert source.bytes == path.stat().st_size
+    rows = [json.loads(r) for c in [first] + rest for r in c.splitlines()]
     assert [r["text"] for r in rows] == lines
     assert [r["label"] for r in rows] == ["negative" if i % 3 == 0 else "positive"
                                           for i in range(3000)]
@@ -317,7 +320,7 @@ def test_predict_file_errors_name_the_line(trained_run, tmp_path):
     result = invoke("predict", "--model", trained_run, "--file", path)
     assert result.exit_code == 1
     assert result.output == (f"Error: {path}, line 2: not valid JSON (Expecting ',' delimiter "
-                             f"at column 17)\n")
+                             f"at column 17) (--skip-bad gives such records the label unknown)\n")
 
 
 def test_input_format_overrides_the_extension(trained_run, tmp_path, probs):

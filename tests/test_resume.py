@@ -77,7 +77,7 @@ def test_sigkill_then_resume_reaches_the_same_weights(uninterrupted, tiny_data_d
 
     assert history(run) == history(uninterrupted)
     assert sorted(p.name for p in run.iterdir()) == [
-        "checkpoint-012.keras", "config.json", "history.json", "learning_curves.png",
+        ".lock", "checkpoint-012.keras", "config.json", "history.json", "learning_curves.png",
         "model.keras", "state.json",
         "vocab.txt", "weights.npz"]
 

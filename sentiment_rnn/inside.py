@@ -15,9 +15,9 @@ import textwrap
 
 import numpy as np
 
-from .errors import InputTextError, RunFolderError
+from .errors import RunFolderError
 from .numpy_rnn import NAMES, NumpyRNN
-from .predict import label
+from .predict import UNKNOWN, label, load_numpy_model
 from .runs import Run, load_run
 from .text import OOV, RESERVED, encode, to_ids, tokenize
 
@@ -38,9 +38,7 @@ WORDS_METHOD = ("each of the {n} vocabulary words alone, as a one-word review, t
 def load(run_dir: str | os.PathLike) -> tuple[Run, NumpyRNN]:
     """The run folder and its weights.npz (checked against state.json): all inspecting needs."""
     run = load_run(run_dir)
-    cfg = run.config
-    weights_file = run.verified(run.weights_file)
-    return run, NumpyRNN.load(weights_file, cfg.vocab_size, cfg.embed_dim, cfg.units)
+    return run, load_numpy_model(run)
 
 
 # ---------------------------------------------------------------------------------- the weights
@@ -159,8 +157,6 @@ def trace(run_dir, text: str) -> dict:
     run, model = load(run_dir)
     cfg = run.config
     tokens = tokenize(text)
-    if not tokens:
-        raise InputTextError("the text has no words to inspect")
     ids = run.vocab.lookup(tokens)
     kept = [i for i, id_ in enumerate(ids) if not (cfg.drop_oov and id_ == OOV)]
     read = kept[-cfg.max_len:]  # token positions the model reads, one per time step
@@ -178,11 +174,12 @@ def trace(run_dir, text: str) -> dict:
                      "step": None if t is None else t + 1,
                      "h": None if t is None else states[t].tolist(),
                      "probability": None if t is None else float(probs[t])})
-    final = float(probs[-1]) if seq else start
+    final = float(probs[-1]) if seq else None  # no word read: the prior says nothing
     oov_words = list(dict.fromkeys(w for w, id_ in zip(tokens, ids) if id_ == OOV))
     return {"model": str(run_dir), "text": text, "max_len": cfg.max_len,
             "drop_oov": cfg.drop_oov, "units": cfg.units, "start_probability": start,
-            "probability": final, "label": label(final), "tokens": rows,
+            "probability": final, "label": UNKNOWN if final is None else label(final),
+            "tokens": rows,
             "oov_words": oov_words, "truncated": len(kept) > cfg.max_len,
             "cut": max(0, len(kept) - cfg.max_len)}
 
@@ -253,6 +250,10 @@ def format_trace(report: dict, color: bool = False) -> str:
     if moves:
         lines.append("Largest moves: " + ", ".join(f"{r['word']} {d:+.3f} (t={r['step']})"
                                                    for d, r in moves[:3]))
-    lines.append(f"P(positive) = {report['probability']:.4f} -> {report['label']}  "
-                 f"(what `sentiment-rnn predict` gives)")
+    if report["probability"] is None:
+        lines.append("No word of the text is in the vocabulary: unknown, no probability  "
+                     "(what `sentiment-rnn predict` gives)")
+    else:
+        lines.append(f"P(positive) = {report['probability']:.4f} -> {report['label']}  "
+                     f"(what `sentiment-rnn predict` gives)")
     return "\n".join(lines)

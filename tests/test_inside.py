@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import NEGATIVE, POSITIVE
-from sentiment_rnn import inspect as inspecting
+from sentiment_rnn import inside as inspecting
 from sentiment_rnn.cli import main
 from sentiment_rnn.numpy_rnn import NAMES, NumpyRNN
 from sentiment_rnn.predict import Predictor
@@ -178,11 +178,10 @@ def test_plot_writes_a_png_of_the_expected_size(trained_run, tmp_path):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["   ,,, "], "Error: the text has no words to inspect"),
     (["--plot", "{tmp}/x.png", "zzz qqq"],
      "Error: no word of the text is in the vocabulary, so there is nothing to plot"),
-    (["--plot", "{tmp}/missing/x.png", "great"], "Error: cannot write the plot to "
-                                                 "{tmp}/missing/x.png (No such file or directory)"),
+    (["--plot", "{tmp}/missing/x.png", "great"],
+     "Error: {tmp}/missing/x.png: No such file or directory"),
 ])
 def test_bad_input_gives_one_line(trained_run, tmp_path, args, message):
     result = invoke("inspect", "--model", trained_run, *[a.format(tmp=tmp_path) for a in args])

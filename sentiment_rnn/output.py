@@ -1,0 +1,91 @@
+"""The end of the flow for `predict`: texts -> probabilities -> output rows (text, CSV, JSONL).
+
+    text -> tokens -> ids -> model -> probability -> label -> one output row per input text
+
+A text with no word the model knows (blank, only punctuation, or only out-of-vocabulary words)
+gets the label `unknown` and no probability: its probability would be the model's prior,
+sigmoid(b_y), which says nothing about the text. Rows are made `CHUNK` texts at a time, so a
+stream of any length is classified in constant memory, in input order.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from collections.abc import Iterable, Iterator, Sequence
+
+import numpy as np
+
+from .predict import UNKNOWN, Predictor, label
+
+OUTPUT_FORMATS = ("text", "csv", "jsonl")
+CHUNK = 1000  # texts read, predicted and written at a time
+
+
+def preview(text: str, width: int = 60) -> str:
+    """The text's first words, on one line, at most `width` characters."""
+    words = text.split()
+    flat = " ".join(words)
+    if len(flat) <= width:
+        return flat
+    kept = ""
+    for word in words:
+        if len(kept) + len(word) + 1 > width - 3:
+            break
+        kept = f"{kept} {word}" if kept else word
+    return (kept or flat[: width - 3]) + "..."
+
+
+def format_rows(texts: Sequence[str | None], probs: np.ndarray, fmt: str = "text",
+                threshold: float = 0.5, header: bool = False) -> str:
+    """Output lines: text = label, probability, first words; csv = label,probability,text (with
+    header, the header line first); jsonl = {"text", "label", "probability"}. A NaN probability
+    gives the label unknown and no probability; a None text (a skipped record) is written as
+    an empty text."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    if header and fmt == "csv":
+        writer.writerow(["label", "probability", "text"])
+    for text, p in zip(texts, probs):
+        text = "" if text is None else text
+        known = not math.isnan(p)
+        name = label(p, threshold) if known else UNKNOWN
+        if fmt == "text":
+            out.write(f"{name:<8}  {f'{p:.4f}' if known else '-':<6}  {preview(text)}".rstrip()
+                      + "\n")
+        elif fmt == "csv":
+            writer.writerow([name, repr(float(p)) if known else "", text])
+        else:
+            out.write(json.dumps({"text": text, "label": name,
+                                  "probability": float(p) if known else None},
+                                 ensure_ascii=False) + "\n")
+    return out.getvalue()
+
+
+def classify_stream(predictor: Predictor, texts: Iterable[str | None], fmt: str = "text",
+                    threshold: float = 0.5, chunk_size: int = CHUNK,
+                    counts: dict | None = None) -> Iterator[str]:
+    """Output rows for the next `chunk_size` texts at a time, one row per text, in order; the
+    header (csv) comes with the first chunk, even when there are no texts. `counts`, if given,
+    gets the number of texts and of unknown ones."""
+    chunk: list[str | None] = []
+    first = True
+    if counts is not None:
+        counts.update(texts=0, unknown=0)
+
+    def rows() -> str:
+        probs = predictor.predict([t if t is not None else "" for t in chunk])
+        if counts is not None:
+            counts["texts"] += len(chunk)
+            counts["unknown"] += int(np.isnan(probs).sum())
+        return format_rows(chunk, probs, fmt, threshold, header=first)
+
+    for text in texts:
+        chunk.append(text)
+        if len(chunk) == chunk_size:
+            yield rows()
+            chunk, first = [], False
+    if chunk or first:
+        yield rows()
