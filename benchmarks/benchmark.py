@@ -1,120 +1,174 @@
-"""One table of the numbers that matter: accuracy, training time, speed and memory.
+"""Every number that matters, measured in one run: accuracy, time, speed, memory, install size.
 
-Runs, each as a real command in a fresh process: the default `sentiment-rnn train` (wall time,
-peak memory, epoch times from the run's history), `benchmarks/plain_keras.py` (the same model fed
-by TextVectorization in a tf.data map) for the epoch-time ratio, `sentiment-rnn evaluate` on the
-25,000 test reviews, cold-start `sentiment-rnn predict` for each backend (median of several
-runs), and NumPy vs Keras throughput on the test set. Not part of the test suite.
+Each measured program runs in a fresh process, one after another, with this checkout's code on
+PYTHONPATH:
 
-    TFDS_DATA_DIR=../shared/tensorflow_datasets python benchmarks/benchmark.py [--seed 42]
+  1. NumPy matmul rates (this process): the machine's FLOP/s for the RNN's small matmuls and for a
+     big one; with the ids counted in step 4 they give the floor of an epoch (see floor.py).
+  2. `sentiment-rnn train` with its defaults: wall time, peak memory, and per-epoch seconds from the
+     run's history.json (state.json names the best epoch).
+  3. `sentiment-rnn evaluate` on the 25,000 IMDB test reviews: wall time and test accuracy.
+  4. plain_keras.py --variant same-ids: the same model on the same ids, fed the usual tf.data way
+     (the pipeline is the only difference); its epoch times against sentiment-rnn's.
+  5. plain_keras.py --variant tutorial: keras-io's TextVectorization + cache way, early stopping,
+     its test accuracy and time to its best validation epoch.
+  6. cold-start `sentiment-rnn predict` per backend, whole command, median of --repeats.
+  7. throughput.py: reviews/s of NumPy, Keras in a tf.function and Keras eager on the same ids.
+  8. (--install) install.py: a fresh venv, `pip install -e`, its size.
+
+Prints Markdown tables (each row says what was timed, on what, median of how many) and a machine
+line; --json-out writes everything measured. --quick (2,000 train reviews, 2 epochs, 2 repeats, no
+install) is a smoke test: its numbers mean nothing. Not part of the test suite.
+
+    TFDS_DATA_DIR=../shared/tensorflow_datasets python benchmarks/benchmark.py [--json-out FILE]
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
 import os
-import platform
-import resource
-import statistics
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
+from floor import measure_rates
+from report import machine_info, print_tables, tables
+
 HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
 CLI = [sys.executable, "-m", "sentiment_rnn"]
 REVIEW = "A moving story with wonderful acting; one of the best films of the year."
 
 
-def timed(cmd: list[str], cwd: Path) -> tuple[float, str]:
-    started = time.perf_counter()
-    out = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True)
-    seconds = time.perf_counter() - started
-    if out.returncode != 0:
-        sys.exit(f"{' '.join(cmd)} failed:\n{out.stdout}\n{out.stderr}")
-    return seconds, out.stdout
+@dataclass
+class Child:
+    seconds: float  # wall time of the whole process
+    peak_mb: float  # its peak resident memory
+    stdout: str
 
 
-def peak_rss_mb(cmd: list[str], cwd: Path) -> tuple[float, float, str]:
-    """Wall time, peak resident memory (MB) and output of one child process."""
-    started = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
-    stdout, stderr = proc.communicate()
-    seconds = time.perf_counter() - started
-    if proc.returncode != 0:
-        sys.exit(f"{' '.join(cmd)} failed:\n{stdout}\n{stderr}")
-    rss_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # largest child so far
-    return seconds, rss_kb / 1024, stdout
-
-
-def throughput(run_dir: Path) -> dict[str, float]:
-    """Reviews per second of each backend on the 25,000 test reviews (ids encoded once)."""
-    from sentiment_rnn.data import load_split
-    from sentiment_rnn.predict import Predictor
-
-    texts, _ = load_split("test")
-    result = {}
-    for backend in ("numpy", "keras"):
-        predictor = Predictor(run_dir, backend)
-        ids = predictor.ids(texts)
-        predictor.predict_ids(ids[:256])  # warm-up: graph tracing is not throughput
+def run_child(cmd: list[str], cwd: Path) -> Child:
+    """Run one command in a fresh process; its wall time, peak memory (wait4) and output."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        p for p in (str(REPO), os.environ.get("PYTHONPATH")) if p)}
+    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         started = time.perf_counter()
-        predictor.predict_ids(ids)
-        result[backend] = len(texts) / (time.perf_counter() - started)
-    return result
+        proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=out, stderr=err, text=True)
+        _, status, usage = os.wait4(proc.pid, 0)
+        seconds = time.perf_counter() - started
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read(), err.read()
+    if proc.returncode != 0:
+        sys.exit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{stdout[-3000:]}\n"
+                 f"{stderr[-3000:]}")
+    return Child(seconds, usage.ru_maxrss / 1024, stdout)  # ru_maxrss is in KB on Linux
 
 
-def main() -> None:
+def last_json(stdout: str) -> dict:
+    return json.loads(stdout.strip().splitlines()[-1])
+
+
+def measure_train(args, work: Path) -> dict:
+    run_dir = work / "models" / "bench"
+    extra = ["--limit", str(args.limit), "--epochs", str(args.epochs)] if args.quick else []
+    child = run_child(CLI + ["train", "--seed", str(args.seed), "--run-dir", str(run_dir)] + extra,
+                      work)
+    history = json.loads((run_dir / "history.json").read_text())
+    state = json.loads((run_dir / "state.json").read_text())
+    evaluation = run_child(CLI + ["evaluate", "--json", "--model", str(run_dir)], work)
+    return {"run_dir": str(run_dir), "wall_seconds": child.seconds, "peak_mb": child.peak_mb,
+            "epoch_seconds": [h["seconds"] for h in history],
+            "val_accuracy": [h["val_accuracy"] for h in history],
+            "best_epoch": state["best_epoch"], "evaluate_seconds": evaluation.seconds,
+            "evaluate_peak_mb": evaluation.peak_mb,
+            "test": {k: v for k, v in last_json(evaluation.stdout).items()
+                     if k in ("n", "accuracy", "loss", "auc")}}
+
+
+def measure_plain(variant: str, args, work: Path) -> dict:
+    epochs = args.epochs if args.quick else (5 if variant == "same-ids" else 10)
+    cmd = [sys.executable, str(HERE / "plain_keras.py"), "--variant", variant,
+           "--epochs", str(epochs), "--seed", str(args.seed)]
+    child = run_child(cmd + (["--limit", str(args.limit)] if args.quick else []), work)
+    return {**last_json(child.stdout), "wall_seconds": child.seconds, "peak_mb": child.peak_mb}
+
+
+def measure_cold_start(run_dir: str, repeats: int, work: Path) -> dict:
+    """Whole `predict` commands, Python start-up included, for each backend."""
+    return {backend: [run_child(CLI + ["predict", "--model", run_dir, "--backend", backend,
+                                       REVIEW], work).seconds for _ in range(repeats)]
+            for backend in ("numpy", "keras")}
+
+
+def measure_throughput(run_dir: str, args, work: Path) -> dict:
+    cmd = [sys.executable, str(HERE / "throughput.py"), run_dir, "--repeats",
+           str(3 if not args.quick else 1)]
+    return last_json(run_child(cmd + (["--limit", str(args.limit)] if args.quick else []),
+                               work).stdout)
+
+
+def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--repeats", type=int, default=7, help="cold-start predict runs")
+    parser.add_argument("--quick", action="store_true",
+                        help="smoke test: --limit reviews, --epochs epochs, 2 repeats, no install")
+    parser.add_argument("--limit", type=int, default=2000, help="train reviews with --quick")
+    parser.add_argument("--epochs", type=int, default=2, help="epochs with --quick")
+    parser.add_argument("--install", action=argparse.BooleanOptionalAction, default=None,
+                        help="time a fresh venv + pip install -e (downloads every dependency)  "
+                             "[default: on, off with --quick]")
+    parser.add_argument("--json-out", type=Path, help="also write every measurement here")
     args = parser.parse_args()
+    if args.quick:
+        args.repeats = min(args.repeats, 2)
+    if args.install is None:
+        args.install = not args.quick
     if not os.environ.get("TFDS_DATA_DIR"):
-        sys.exit("set TFDS_DATA_DIR to the folder that holds imdb_reviews/")
+        parser.error("set TFDS_DATA_DIR to the folder that holds imdb_reviews/")
+    return args
+
+
+def main() -> None:
+    args = parse_args()
     work = Path(tempfile.mkdtemp(prefix="sentiment-rnn-bench-"))
-    run_dir = work / "models" / "bench"
-
-    train_s, train_mb, _ = peak_rss_mb(CLI + ["train", "--seed", str(args.seed),
-                                              "--run-dir", str(run_dir)], work)
-    history = json.loads((run_dir / "history.json").read_text())
-    ours = statistics.median(h["seconds"] for h in history[1:])  # epoch 1 includes tracing
-    _, plain_out = timed([sys.executable, str(HERE / "plain_keras.py"), "--epochs", "5"], work)
-    plain_epochs = json.loads(plain_out)["epoch_seconds"][1:]  # epoch 1 includes tracing
-    plain, plain_fastest = statistics.median(plain_epochs), min(plain_epochs)
-    eval_s, eval_out = timed(CLI + ["evaluate", "--json", "--model", str(run_dir)], work)
-    accuracy = json.loads(eval_out)["accuracy"]
-    cold = {}
-    for backend in ("numpy", "keras"):
-        runs = [timed(CLI + ["predict", "--model", str(run_dir), "--backend", backend, REVIEW],
-                      work)[0] for _ in range(args.repeats)]
-        cold[backend] = statistics.median(runs)
-    speed = throughput(run_dir)
-
-    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo")
-                if line.startswith("model name")), platform.processor())
-    print(f"Machine: {os.cpu_count()} cores, {cpu}; Python {platform.python_version()}; "
-          f"seed {args.seed}; {len(history)} epochs, best {max(history, key=lambda h: h['val_accuracy'])['epoch']}")
-    rows = [
-        ("IMDB test accuracy (25,000 reviews)", f"{accuracy:.4f}"),
-        ("`train` wall time, defaults", f"{train_s:.1f} s"),
-        ("epoch time, sentiment-rnn (median after epoch 1)", f"{ours:.2f} s"),
-        ("epoch time, plain Keras + TextVectorization (median of epochs 2-5)",
-         f"{plain:.2f} s (fastest {plain_fastest:.2f} s)"),
-        ("epoch-time ratio (plain / sentiment-rnn), median", f"{plain / ours:.2f}x"),
-        ("epoch-time ratio against plain's fastest epoch", f"{plain_fastest / ours:.2f}x"),
-        ("`evaluate` wall time (25,000 reviews)", f"{eval_s:.1f} s"),
-        ("cold-start `predict`, numpy backend (median)", f"{cold['numpy']:.2f} s"),
-        ("cold-start `predict`, keras backend (median)", f"{cold['keras']:.2f} s"),
-        ("throughput on the test set, numpy", f"{speed['numpy']:,.0f} reviews/s"),
-        ("throughput on the test set, keras", f"{speed['keras']:,.0f} reviews/s"),
-        ("peak memory of `train`", f"{train_mb:,.0f} MB"),
-    ]
-    print("| measure | value |\n|---|---|")
-    for name, value in rows:
-        print(f"| {name} | {value} |")
+    machine = machine_info()
+    steps = [("matmul rates", lambda r: measure_rates(args.quick), "rates"),
+             ("train + evaluate", lambda r: measure_train(args, work), "train"),
+             ("plain Keras, same ids", lambda r: measure_plain("same-ids", args, work), "same_ids"),
+             ("tutorial", lambda r: measure_plain("tutorial", args, work), "tutorial"),
+             ("cold-start predict",
+              lambda r: measure_cold_start(r["train"]["run_dir"], args.repeats, work), "cold"),
+             ("throughput", lambda r: measure_throughput(r["train"]["run_dir"], args, work),
+              "throughput")]
+    if args.install:
+        from install import measure_install
+        steps.append(("install", lambda r: measure_install(REPO), "install"))
+    results, started = {}, time.perf_counter()
+    for title, measure, key in steps:
+        print(f"[{time.perf_counter() - started:6.0f} s] {title} ...", file=sys.stderr, flush=True)
+        results[key] = measure(results)
+    machine["load_average_end"] = os.getloadavg()
+    machine["benchmark_seconds"] = time.perf_counter() - started
+    settings = {"seed": args.seed, "quick": args.quick, "repeats": args.repeats,
+                "limit": args.limit if args.quick else None,
+                "epochs": args.epochs if args.quick else None,
+                "date": datetime.datetime.now().isoformat(timespec="seconds")}
+    shutil.rmtree(work, ignore_errors=True)  # the run folder of step 2
+    tabs = tables(results, machine, settings)
+    print_tables(tabs, machine, settings)
+    if args.json_out:
+        args.json_out.write_text(json.dumps({"machine": machine, "settings": settings,
+                                             "measurements": results, "tables": tabs}, indent=1))
 
 
 if __name__ == "__main__":

@@ -1,0 +1,202 @@
+"""Measurements -> Markdown tables for benchmark.py; every row says what was timed, on what input.
+
+Derived numbers (medians, ratios, the floor) are computed here from what benchmark.py measured in
+the same run; nothing is typed in by hand.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import statistics
+from importlib.metadata import PackageNotFoundError, version
+
+from floor import epoch_flops
+
+
+def machine_info() -> dict:
+    """Cores, CPU model, versions and the load before the run (the machine may be shared)."""
+    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo")
+                if line.startswith("model name")), platform.processor())
+
+    def v(name):
+        try:
+            return version(name)
+        except PackageNotFoundError:
+            return "not installed"
+
+    return {"cores": os.cpu_count(), "cpu": cpu, "python": platform.python_version(),
+            "tensorflow": v("tensorflow"), "keras": v("keras"), "numpy": v("numpy"),
+            "load_average_start": os.getloadavg()}
+
+
+def after_first(seconds: list[float]) -> list[float]:
+    """Epochs 2.. (epoch 1 includes graph tracing); all of them if there is only one."""
+    return seconds[1:] or seconds
+
+
+def spread(seconds: list[float]) -> str:
+    """'median of N, range a-b s' for a row's conditions."""
+    return f"median of {len(seconds)}, range {min(seconds):.2f}-{max(seconds):.2f} s"
+
+
+def default_run(r: dict, settings: dict) -> list[tuple]:
+    t, cold, tp = r["train"], r["cold"], r["throughput"]
+    n_test = t["test"]["n"]
+    quick = settings["quick"] and f"--limit {settings['limit']} --epochs {settings['epochs']}"
+    reviews = (f"{r['same_ids']['ids_read']['train_reviews']:,} train + "
+               f"{r['same_ids']['ids_read']['val_reviews']:,} validation reviews")
+    same = (f"{tp['reviews']:,} test reviews encoded once (not timed), batches of 1024 sorted by "
+            f"length and trimmed; median of {tp['repeats']} timed pass(es) after a warm-up")
+    rows = [
+        ("IMDB test accuracy", f"{t['test']['accuracy']:.4f}",
+         f"`evaluate` on {n_test:,} test reviews; model of the best validation epoch "
+         f"({t['best_epoch']} of {len(t['epoch_seconds'])} run), seed {settings['seed']}"),
+        ("`train` wall time", f"{t['wall_seconds']:.1f} s",
+         f"whole `sentiment-rnn train` command ({quick or 'defaults'}, {reviews}): start-up, "
+         f"data, tokenizing, epochs, saving; one run"),
+        ("peak memory of `train`", f"{t['peak_mb']:,.0f} MB",
+         "peak resident memory of that process (wait4 ru_maxrss)"),
+        ("`evaluate` wall time", f"{t['evaluate_seconds']:.1f} s",
+         f"whole `evaluate --json` command, {n_test:,} test reviews, numpy backend; one run"),
+    ]
+    for backend in ("numpy", "keras"):
+        rows.append((f"cold-start `predict`, {backend} backend",
+                     f"{statistics.median(cold[backend]):.2f} s",
+                     f"whole `predict --backend {backend}` command on one review, Python start-up "
+                     f"and imports included; {spread(cold[backend])}"))
+    for key, name in (("numpy", "NumPy (`Predictor(run, 'numpy').predict_ids`)"),
+                      ("keras-graph", "Keras, model called in one `tf.function`"),
+                      ("keras-eager", "Keras eager (`Predictor(run, 'keras')` as shipped)")):
+        rows.append((f"throughput, {name}", f"{tp[key]:,.0f} reviews/s", same))
+    rows[-1] = rows[-1][:2] + (rows[-1][2] + f"; the three agree within "
+                                             f"{tp['max_abs_difference']:.1e}",)
+    return rows
+
+
+def pipeline_only(r: dict) -> list[tuple]:
+    t, s = r["train"], r["same_ids"]
+    ours, plain = after_first(t["epoch_seconds"]), after_first(s["epoch_seconds"])
+    ids = s["ids_read"]
+    per_review = (ids["train_ids"] + ids["val_ids"]) / (ids["train_reviews"] + ids["val_reviews"])
+    data = (f"{ids['train_reviews']:,} train + {ids['val_reviews']:,} validation reviews, the ids "
+            f"of `prepare` (default TrainConfig: OOV dropped, last 200 ids, {per_review:.1f} "
+            f"ids/review on average); training + validation pass")
+    return [
+        ("epoch time, sentiment-rnn (length-bucketed batches, each trimmed to its longest review)",
+         f"{statistics.median(ours):.2f} s",
+         f"{data}; epochs 2-{len(t['epoch_seconds'])} of the `train` run above "
+         f"(history.json), {spread(ours)}"),
+        ("epoch time, plain Keras on the same ids (`from_tensor_slices -> shuffle -> batch(128) "
+         "-> prefetch`, every batch padded to 200)", f"{statistics.median(plain):.2f} s",
+         f"{data}; same model (build_model, compile_model), seed and op determinism; epochs "
+         f"2-{len(s['epoch_seconds'])} of a fresh process, {spread(plain)}"),
+        ("epoch-time ratio, plain / sentiment-rnn (the pipeline alone)",
+         f"{statistics.median(plain) / statistics.median(ours):.2f}x", "ratio of the two medians"),
+    ]
+
+
+def time_to_accuracy(r: dict) -> list[tuple]:
+    t, tut = r["train"], r["tutorial"]
+    ours_to_best = sum(t["epoch_seconds"][:t["best_epoch"]])
+    epochs = after_first(tut["epoch_seconds"])
+    ids = tut["ids_read"]
+    per_review = (ids["train_ids"] + ids["val_ids"]) / (ids["train_reviews"] + ids["val_reviews"])
+    return [
+        ("epoch time, Keras tutorial (TextVectorization, map once, `.cache()`, `.prefetch()`)",
+         f"{statistics.median(epochs):.2f} s",
+         f"{ids['train_reviews']:,} + {ids['val_reviews']:,} reviews, 1000-entry frequency "
+         f"vocabulary, OOV kept, first 200 tokens ({per_review:.1f} ids/review), padded to 200; "
+         f"epochs 2-{len(tut['epoch_seconds'])}, {spread(epochs)}; epoch 1 "
+         f"({tut['epoch_seconds'][0]:.2f} s) also vectorizes"),
+        ("time to best validation epoch, Keras tutorial", f"{tut['seconds_to_best']:.1f} s",
+         f"sum of epoch times up to its best epoch ({tut['best_epoch']} of "
+         f"{len(tut['epoch_seconds'])} run; EarlyStopping on val_accuracy, patience 2, best "
+         f"weights restored); adapt() ({tut['adapt_seconds']:.1f} s) not included"),
+        ("IMDB test accuracy, Keras tutorial", f"{tut['test_accuracy']:.4f}",
+         f"`model.evaluate` on {tut['test_reviews']:,} test reviews, best epoch's weights"),
+        ("time to best validation epoch, sentiment-rnn", f"{ours_to_best:.1f} s",
+         f"sum of history.json seconds up to state.json's best epoch ({t['best_epoch']} of "
+         f"{len(t['epoch_seconds'])} run, patience 2); tokenizing and vocabulary not included"),
+        ("IMDB test accuracy, sentiment-rnn", f"{t['test']['accuracy']:.4f}",
+         f"`evaluate` on {t['test']['n']:,} test reviews, best epoch's weights"),
+        ("time-to-best ratio, tutorial / sentiment-rnn",
+         f"{tut['seconds_to_best'] / ours_to_best:.2f}x", "ratio of the two times above"),
+    ]
+
+
+def physical_floor(r: dict) -> list[tuple]:
+    rates, s, tut, t = r["rates"], r["same_ids"], r["tutorial"], r["train"]
+    small = rates["small_flops_per_s"]
+    ids = s["ids_read"]
+    flops = epoch_flops(ids, 32, 32)
+    floor_s = flops / small
+    e, u = 32, 32  # embed_dim, units of the default TrainConfig
+    step, out = 2 * (e * u + u * u), 2 * u
+    formula = (f"3 x ({ids['train_ids']:,} train ids x {step:,} + {ids['train_reviews']:,} "
+               f"reviews x {out}) + ({ids['val_ids']:,} validation ids x {step:,} + "
+               f"{ids['val_reviews']:,} x {out}); per id 2(E*U + U*U) FLOPs (x_t W_xh, "
+               f"h W_hh), per review 2U (h_T W_hy), E = U = {e}; backward = 2x forward; "
+               f"padding not counted")
+    tut_floor = epoch_flops(tut["ids_read"]) / small
+
+    def times(name, seconds, floor, computed, read):
+        ratio = epoch_flops(computed) / epoch_flops(read)
+        return (f"epoch / floor, {name}", f"{seconds / floor:.0f}x",
+                f"median epoch {seconds:.2f} s over {floor:.3f} s; it computes {ratio:.2f}x the "
+                f"floor's FLOPs (padded steps included)")
+
+    return [
+        ("matmul rate, small (the RNN's shape)", f"{small / 1e9:.1f} GFLOP/s",
+         f"NumPy {rates['small_what']}; the floor uses this rate"),
+        ("matmul rate, big", f"{rates['big_flops_per_s'] / 1e9:.1f} GFLOP/s",
+         f"NumPy {rates['big_what']}, all cores; for comparison only"),
+        ("FLOPs per epoch, sentiment-rnn's ids", f"{flops / 1e9:.2f} GFLOP", formula),
+        ("floor per epoch, sentiment-rnn's ids", f"{floor_s:.3f} s",
+         "those FLOPs at the small-matmul rate"),
+        times("sentiment-rnn", statistics.median(after_first(t["epoch_seconds"])), floor_s,
+              s["steps_computed_sentiment_rnn"], ids),
+        times("plain Keras, same ids", statistics.median(after_first(s["epoch_seconds"])),
+              floor_s, s["steps_computed"], ids),
+        ("floor per epoch, the tutorial's ids", f"{tut_floor:.3f} s",
+         f"same formula on its {tut['ids_read']['train_ids']:,} + {tut['ids_read']['val_ids']:,}"
+         f" ids (OOV kept, first 200 tokens) at the small-matmul rate"),
+        times("Keras tutorial (its own ids)", statistics.median(after_first(tut["epoch_seconds"])),
+              tut_floor, tut["steps_computed"], tut["ids_read"]),
+    ]
+
+
+def install(r: dict) -> list[tuple]:
+    i = r["install"]
+    return [
+        ("`python -m venv`", f"{i['venv_seconds']:.1f} s", "a fresh venv in a temporary folder"),
+        ("`pip install -e .`", f"{i['pip_seconds']:.0f} s",
+         f"--quiet --no-cache-dir into that venv: every dependency fetched from this machine's "
+         f"package index; {i['packages']} packages in the end; one run"),
+        ("venv size on disk", f"{i['size_mb']:,.0f} MB", "`du -sk` of the venv"),
+    ]
+
+
+def tables(r: dict, machine: dict, settings: dict) -> list[dict]:
+    tabs = [("The default run", default_run(r, settings)),
+            ("Epoch time on the same ids: the input pipeline alone", pipeline_only(r)),
+            ("The tutorial a user would write, and time to accuracy", time_to_accuracy(r)),
+            ("The physical floor of an epoch", physical_floor(r))]
+    if "install" in r:
+        tabs.append(("Install", install(r)))
+    return [{"title": title, "rows": [dict(zip(("measure", "value", "conditions"), row))
+                                      for row in rows]} for title, rows in tabs]
+
+
+def print_tables(tabs: list[dict], machine: dict, settings: dict) -> None:
+    load = (f"{machine['load_average_start'][0]:.2f} at start, "
+            f"{machine['load_average_end'][0]:.2f} at end")
+    print(f"Machine: {machine['cores']} cores, {machine['cpu']}; Python {machine['python']}, "
+          f"TensorFlow {machine['tensorflow']}, Keras {machine['keras']}, "
+          f"NumPy {machine['numpy']}; 1-min load average {load}; seed {settings['seed']}; "
+          f"{'--quick (smoke test, numbers mean nothing); ' if settings['quick'] else ''}"
+          f"benchmark took {machine['benchmark_seconds']:.0f} s, {settings['date']}")
+    for tab in tabs:
+        print(f"\n### {tab['title']}\n\n| measure | value | conditions |\n|---|---|---|")
+        for row in tab["rows"]:
+            print(f"| {row['measure']} | {row['value']} | {row['conditions']} |")
