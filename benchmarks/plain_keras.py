@@ -58,10 +58,7 @@ def same_ids(args) -> dict:
     """sentiment-rnn's ids through a plain tf.data pipeline: every batch padded to 200."""
     from sentiment_rnn.config import TrainConfig
     from sentiment_rnn.model import build_model, compile_model
-    try:
-        from sentiment_rnn.prepare import prepare
-    except ImportError:
-        from sentiment_rnn.train import prepare
+    from sentiment_rnn.prepare import prepare
 
     config = TrainConfig(seed=args.seed, limit=args.limit)
     started = time.perf_counter()

@@ -66,8 +66,8 @@ def default_run(r: dict, settings: dict) -> list[tuple]:
                      f"whole `predict --backend {backend}` command on one review, Python start-up "
                      f"and imports included; {spread(cold[backend])}"))
     for key, name in (("numpy", "NumPy (`Predictor(run, 'numpy').predict_ids`)"),
-                      ("keras-graph", "Keras, model called in one `tf.function`"),
-                      ("keras-eager", "Keras eager (`Predictor(run, 'keras')` as shipped)")):
+                      ("keras-graph", "Keras, `Predictor(run, 'keras')` as shipped: one `tf.function`"),
+                      ("keras-eager", "Keras eager, `model(x)` (for reference; the old `--backend keras`)")):
         rows.append((f"throughput, {name}", f"{tp[key]:,.0f} reviews/s", same))
     rows[-1] = rows[-1][:2] + (rows[-1][2] + f"; the three agree within "
                                              f"{tp['max_abs_difference']:.1e}",)
