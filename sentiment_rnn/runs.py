@@ -4,8 +4,10 @@
     vocab.txt        one word per line; line N is id N-1 (0 = <pad>, 1 = <oov>)
     model.keras      the best model (highest validation accuracy)
     weights.npz      the same weights for the NumPy forward pass (no TensorFlow needed)
-    history.json     per-epoch loss and accuracy, training and validation
-    learning_curves.png  the same history drawn (reports.write_learning_curves)
+    history.json     per-epoch loss and accuracy, training and validation, and seconds
+    training_log.csv the same as Keras' CSVLogger writes it; logs/ TensorBoard event files
+    learning_curves.png  the same history drawn, the best epoch marked (plots.py)
+    vectors.tsv, metadata.tsv  the best embedding and its words for the Embedding Projector
     state.json       training progress: last finished epoch, best epoch, early-stopping count,
                      the sha256 of model.keras and weights.npz, the name of the checkpoint
     checkpoint-NNN.keras  the model after the last finished epoch NNN, with optimizer state

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import platform
+import shutil
 import signal
 import sys
 import time
@@ -28,9 +29,11 @@ from . import __version__, quiet
 from .batching import lengths, shuffled_buckets, sorted_batches, trim
 from .config import TrainConfig
 from .errors import RunFolderError
+from .logs import CSV_LOG, TENSORBOARD_DIR, export_embedding, tensorboard, write_csv_log
 from .model import build_model, compile_model, weight_arrays
 from .numpy_rnn import NumpyRNN
 from .plots import plot_learning_curves
+from .predict import load_numpy_model
 from .prepare import prepare
 from .runs import (DEFAULT_MODELS_DIR, Run, RunLock, check_latest, create_run_dir, load_run,
                    remove_stale_files, set_latest, sha256_file, write_atomic, write_json_atomic,
@@ -184,8 +187,9 @@ def _remove_if_unused(path: Path, made: list[Path]) -> None:
     """After a failure before the first epoch: leave no run folder that holds no run, and no
     folder made on the way to it (an empty folder the user gave is kept)."""
     names = {p.name for p in path.iterdir()} if path.is_dir() else {"?"}
-    if names <= {".lock", "config.json", "vocab.txt"}:
-        for name in names:
+    if names <= {".lock", "config.json", "vocab.txt", TENSORBOARD_DIR}:
+        shutil.rmtree(path / TENSORBOARD_DIR, ignore_errors=True)
+        for name in names - {TENSORBOARD_DIR}:
             (path / name).unlink(missing_ok=True)
         for folder in made:
             try:
@@ -261,7 +265,7 @@ def _fit(run: Run, model, state: dict, train_part, val_part, models_dir: Path,
             fit = model.fit(_batches(x_train, y_train, train_batches),
                             epochs=epoch + 1, initial_epoch=epoch, shuffle=False,
                             validation_data=_batches(x_val, y_val, val_batches), verbose=verbose,
-                            callbacks=[stopper.callback(model),
+                            callbacks=[stopper.callback(model), tensorboard(run),
                                        _progress_bar(config.epochs, verbose)])
             if stopper.stopped:
                 break
@@ -281,6 +285,7 @@ def _fit(run: Run, model, state: dict, train_part, val_part, models_dir: Path,
             state["checkpoint"] = f"checkpoint-{epoch + 1:03d}.keras"
             _save_keras(model, run.path / state["checkpoint"])
             write_json_atomic(run.history_file, state["history"])
+            write_csv_log(run.path / CSV_LOG, state["history"])
             stop_early = state["wait"] >= config.patience
             state["completed"] = stop_early or state["epoch"] == config.epochs
             write_json_atomic(run.state_file, state)  # the commit point of the epoch
@@ -305,6 +310,7 @@ def _fit(run: Run, model, state: dict, train_part, val_part, models_dir: Path,
         echo(f"Stopped after {state['epoch']} finished epochs; the unfinished epoch was "
              f"dropped. Resume with: sentiment-rnn train --resume {run.path}")
     elif state["completed"]:
+        export_embedding(run, load_numpy_model(run).embedding)
         set_latest(run.path, models_dir)
         echo(f"Best epoch {state['best_epoch']}: validation accuracy "
              f"{state['best_val_accuracy']:.4f}. Saved to {run.path}")

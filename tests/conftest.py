@@ -11,8 +11,10 @@ import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-REAL_DATA = Path(os.environ.get("TFDS_DATA_DIR", Path(__file__).parents[2] / "shared" /
-                                "tensorflow_datasets"))
+# the tool's own rule: --data-dir, else $TFDS_DATA_DIR, else data/
+REAL_DATA = Path(os.environ.get("TFDS_DATA_DIR") or "data").resolve()
+# CI sets this, so that missing data fails the integration test instead of skipping it
+REQUIRE_DATA = os.environ.get("SENTIMENT_RNN_REQUIRE_DATA", "") not in ("", "0")
 
 POSITIVE = ["great", "wonderful", "loved", "excellent", "best", "beautiful", "superb", "fun"]
 NEGATIVE = ["awful", "boring", "worst", "terrible", "waste", "bad", "dull", "stupid"]

@@ -46,8 +46,8 @@ def test_help_lists_commands_and_every_option_has_help_and_a_default():
 def test_train_leaves_a_complete_run_folder(trained_run):
     names = sorted(p.name for p in trained_run.iterdir())
     assert names == [".lock", "checkpoint-008.keras", "config.json", "history.json",
-                     "learning_curves.png", "model.keras", "state.json", "vocab.txt",
-                     "weights.npz"]
+                     "learning_curves.png", "logs", "metadata.tsv", "model.keras", "state.json",
+                     "training_log.csv", "vectors.tsv", "vocab.txt", "weights.npz"]
     meta = json.loads((trained_run / "config.json").read_text())
     config = TrainConfig.from_dict(meta["config"])
     assert (config.seed, config.max_len, config.units, config.embed_dim) == (7, 12, 6, 8)

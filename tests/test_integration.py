@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from conftest import REAL_DATA
+from conftest import REAL_DATA, REQUIRE_DATA
 from sentiment_rnn.cli import main
 
 pytestmark = pytest.mark.integration
@@ -14,8 +14,12 @@ pytestmark = pytest.mark.integration
 HAVE_IMDB = (REAL_DATA / "imdb_reviews" / "plain_text" / "1.0.0" / "dataset_info.json").exists()
 
 
-@pytest.mark.skipif(not HAVE_IMDB, reason=f"IMDB not prepared in {REAL_DATA}; set TFDS_DATA_DIR")
 def test_train_evaluate_predict_on_real_imdb(tmp_path, monkeypatch):
+    if not HAVE_IMDB:
+        message = f"IMDB not prepared in {REAL_DATA}; set TFDS_DATA_DIR"
+        if REQUIRE_DATA:
+            pytest.fail(message + " (SENTIMENT_RNN_REQUIRE_DATA is set)")
+        pytest.skip(message)
     monkeypatch.chdir(tmp_path)
     runner = CliRunner()
     result = runner.invoke(main, ["train", "--limit", "5000", "--epochs", "2",
@@ -25,7 +29,7 @@ def test_train_evaluate_predict_on_real_imdb(tmp_path, monkeypatch):
 
     result = runner.invoke(main, ["evaluate", "--json", "--data-dir", str(REAL_DATA)])
     assert result.exit_code == 0, result.output
-    metrics = json.loads(result.output)
+    metrics = json.loads(result.stdout)
     assert metrics["n"] == 25000
     assert metrics["accuracy"] >= 0.70, metrics
 
@@ -36,7 +40,7 @@ def test_train_evaluate_predict_on_real_imdb(tmp_path, monkeypatch):
     for backend in ("numpy", "keras"):
         result = runner.invoke(main, ["predict", "--json", "--backend", backend, *reviews])
         assert result.exit_code == 0, result.output
-        rows = [json.loads(line) for line in result.output.splitlines()]
+        rows = [json.loads(line) for line in result.stdout.splitlines()]
         assert [r["label"] for r in rows] == ["positive", "negative"]
         if backend == "numpy":
             numpy_probs = np.array([r["probability"] for r in rows])

@@ -78,8 +78,9 @@ def test_sigkill_then_resume_reaches_the_same_weights(uninterrupted, tiny_data_d
     assert history(run) == history(uninterrupted)
     assert sorted(p.name for p in run.iterdir()) == [
         ".lock", "checkpoint-012.keras", "config.json", "history.json", "learning_curves.png",
-        "model.keras", "state.json",
+        "logs", "metadata.tsv", "model.keras", "state.json", "training_log.csv", "vectors.tsv",
         "vocab.txt", "weights.npz"]
+    assert (run / "training_log.csv").read_text().count("\n") == 13  # header + 12, none twice
 
 
 def test_ctrl_c_stops_after_the_step_and_prints_the_resume_command(tiny_data_dir, tmp_path):
