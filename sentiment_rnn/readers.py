@@ -46,7 +46,10 @@ class Bad(str):
 
 
 class TooLong(Bad):
-    """A record over the byte limit, read past without being kept."""
+    """A record over the byte limit, read past without being kept; `quotes` counts the `"`
+    in it, so a CSV record that goes on past it still ends where its quotes close."""
+
+    quotes = 0
 
 
 class Source:
@@ -127,8 +130,9 @@ class Source:
                 raise DataFileError(f"{self.name}, line {self.number}: a NUL byte; this looks "
                                     f"like a binary file, not UTF-8 text")
             if len(raw) > self.limit:
-                self._skip_rest(raw)
-                yield self.number, TooLong(f"longer than {self.limit:,} bytes")
+                too_long = TooLong(f"longer than {self.limit:,} bytes")
+                too_long.quotes = self._skip_rest(raw)
+                yield self.number, too_long
                 continue
             try:
                 yield self.number, raw.decode("utf-8")
@@ -143,16 +147,20 @@ class Source:
                                     f"UTF-8")
         return raw.removeprefix(b"\xef\xbb\xbf")
 
-    def _skip_rest(self, raw: bytes) -> None:
-        """Read past the rest of an over-long line in constant memory."""
+    def _skip_rest(self, raw: bytes) -> int:
+        """Read past the rest of an over-long line in constant memory; returns the number of
+        quote characters in the whole line."""
+        quotes = raw.count(b'"')
         while not raw.endswith(b"\n"):
             raw = self._stream.readline(1 << 20)
             self.bytes += len(raw)
             if not raw:
-                return
+                break
             if b"\0" in raw:
                 raise DataFileError(f"{self.name}, line {self.number}: a NUL byte; this looks "
                                     f"like a binary file, not UTF-8 text")
+            quotes += raw.count(b'"')
+        return quotes
 
 
 def _has_fd(stream) -> bool:
@@ -192,10 +200,10 @@ def _csv_records(source: Source) -> Iterator[tuple[int, str]]:
         if not parts and too_long is None:
             start = n
         if isinstance(line, TooLong):
-            too_long = line
-            continue  # its quotes are unknown; the record ends at the next line that balances
-        quotes += line.count('"')
-        size += len(line)
+            too_long, parts, quotes = line, [], quotes + line.quotes
+        else:
+            quotes += line.count('"')
+            size += len(line)
         if size > source.limit:
             too_long, parts = TooLong(f"longer than {source.limit:,} bytes"), []
         elif too_long is None:
