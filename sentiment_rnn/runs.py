@@ -103,13 +103,14 @@ def read_bytes(path: Path) -> bytes:
     except OSError as exc:
         raise RunFolderError(f"{path.parent}: {path.name} cannot be read "
                              f"({exc.strerror})") from None
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):
+        os.close(fd)
+        raise RunFolderError(f"{path.parent}: {path.name} is not a regular file")
+    if info.st_size > MAX_RUN_FILE:
+        os.close(fd)
+        raise RunFolderError(f"{path.parent}: {path.name} is too large ({info.st_size:,} bytes)")
     with os.fdopen(fd, "rb") as f:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            raise RunFolderError(f"{path.parent}: {path.name} is not a regular file")
-        if info.st_size > MAX_RUN_FILE:
-            raise RunFolderError(f"{path.parent}: {path.name} is too large "
-                                 f"({info.st_size:,} bytes)")
         try:
             return f.read()
         except OSError as exc:
@@ -155,10 +156,11 @@ def create_run_dir(run_dir: Path | None, models_dir: Path = DEFAULT_MODELS_DIR) 
         run_dir = Path(run_dir)
         try:
             run_dir.parent.mkdir(parents=True, exist_ok=True)
+        except (FileExistsError, NotADirectoryError, FileNotFoundError):
+            raise RunFolderError(f"{run_dir.parent}: is not a folder (a file or a dangling "
+                                 f"symlink is in the way)") from None
+        try:
             run_dir.mkdir()
-        except FileNotFoundError:  # a dangling symlink on the way
-            raise RunFolderError(f"{run_dir}: cannot be made (a folder on its path is a "
-                                 f"dangling symlink?)") from None
         except FileExistsError:
             if not run_dir.is_dir() or any(run_dir.iterdir()):
                 raise RunFolderError(f"{run_dir}: exists and is not an empty folder; choose "

@@ -17,7 +17,7 @@ def invoke(*args, input=None):
 
 
 def snapshot(folder):
-    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file()}
 
 
 def assert_one_line_error(result, expected, code=1):

@@ -44,18 +44,24 @@ def _weights(run_dir):
         return {name: npz[name] for name in npz.files}
 
 
+DROPOUT = ["--dropout", "0.3", "--recurrent-dropout", "0.2"]
+
+
 @pytest.fixture(scope="module")
 def uninterrupted(tiny_data_dir, tmp_path_factory):
+    """A full run with dropout on: its masks are random too, and must be drawn the same."""
     cwd = tmp_path_factory.mktemp("full")
-    subprocess.run(_train("--run-dir", cwd / "run", "--data-dir", tiny_data_dir, cwd=cwd),
-                   cwd=cwd, check=True, capture_output=True)
+    subprocess.run(_train(*DROPOUT, "--run-dir", cwd / "run", "--data-dir", tiny_data_dir,
+                          cwd=cwd), cwd=cwd, check=True, capture_output=True)
     return cwd / "run"
 
 
-def test_sigkill_then_resume_reaches_the_same_weights(uninterrupted, tiny_data_dir, tmp_path):
+def test_sigkill_then_resume_with_dropout_reaches_the_same_weights(uninterrupted, tiny_data_dir,
+                                                                   tmp_path):
     run = tmp_path / "run"
-    code, _ = _start_and_interrupt(_train("--run-dir", run, "--data-dir", tiny_data_dir,
-                                          cwd=tmp_path), run, signal.SIGKILL, tmp_path)
+    code, _ = _start_and_interrupt(_train(*DROPOUT, "--run-dir", run, "--data-dir",
+                                          tiny_data_dir, cwd=tmp_path), run, signal.SIGKILL,
+                                   tmp_path)
     assert code == -signal.SIGKILL
     state = json.loads((run / "state.json").read_text())
     assert 3 <= state["epoch"] < 12 and not state["completed"]
