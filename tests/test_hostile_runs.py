@@ -222,3 +222,33 @@ def test_sigint_during_a_long_predict_stops_without_a_traceback(trained_run, tmp
     _, err = proc.communicate(timeout=60)
     assert proc.returncode != 0
     assert "Traceback" not in err
+
+
+def test_a_full_disk_during_training_loses_nothing_and_resume_finishes(tiny_data_dir, in_tmp,
+                                                                       monkeypatch):
+    import errno
+
+    from sentiment_rnn import train as training
+
+    real, calls = training._save_keras, []
+
+    def full_on_the_third_checkpoint(model, path):
+        calls.append(path)
+        if len(calls) == 3:
+            raise OSError(errno.ENOSPC, "No space left on device", str(path))
+        real(model, path)
+
+    monkeypatch.setattr(training, "_save_keras", full_on_the_third_checkpoint)
+    run = in_tmp / "run"
+    result = invoke("train", *TINY_TRAIN_ARGS, "--epochs", "4", "--run-dir", run, "--data-dir",
+                    tiny_data_dir)
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert result.stderr == f"Error: {run}/checkpoint-003.keras: No space left on device\n"
+    state = json.loads((run / "state.json").read_text())
+    assert (state["epoch"], state["checkpoint"], state["completed"]) == (
+        2, "checkpoint-002.keras", False)
+    Predictor(run)  # the committed best model is intact
+    monkeypatch.setattr(training, "_save_keras", real)  # the disk has room again
+    result = invoke("train", "--resume", run, "--data-dir", tiny_data_dir)
+    assert result.exit_code == 0, result.output
+    assert json.loads((run / "state.json").read_text())["epoch"] == 4
