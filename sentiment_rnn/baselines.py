@@ -21,7 +21,7 @@ import numpy as np
 
 from .runs import Run
 
-C_GRID = (0.01, 0.1, 1.0, 10.0, 100.0)  # inverse L2 strengths tried (scikit-learn's C)
+C_GRID = (0.01, 0.1, 1.0, 10.0, 100.0, 1000.0)  # inverse L2 strengths (scikit-learn's C)
 TFIDF_MIN_DF = 2  # a word or pair in fewer training reviews is left out of TF-IDF
 
 

@@ -362,4 +362,7 @@ def resolve_run_dir(model: str | os.PathLike | None,
     if not latest.exists():
         raise RunFolderError(f"no trained model found ({latest} does not exist): run "
                              f"`sentiment-rnn train` first, or pass --model RUN_DIR")
+    target = Path(os.readlink(latest)) if latest.is_symlink() else None
+    if target is not None and not target.is_absolute() and ".." not in target.parts:
+        return Path(models_dir) / target  # models/<run>, as set_latest wrote it
     return latest.resolve()
