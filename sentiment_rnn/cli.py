@@ -319,7 +319,8 @@ def predict(model_dir, backend, as_json, file, input_format, out_format, thresho
     """
     from .output import classify_stream
     from .predict import Predictor
-    from .readers import Source, read_texts
+    from .readers import read_texts
+    from .streams import Source
     from .runs import resolve_run_dir
 
     fmt = "jsonl" if as_json else out_format
@@ -391,7 +392,7 @@ def inspect_command(model_dir, data_dir, check, plot, as_json, text):
         inside.require_parity(report)
         return
     if text == "-":
-        from .readers import read_whole_text
+        from .streams import read_whole_text
 
         text = read_whole_text("-")
     report = inside.trace(run_dir, text)

@@ -202,11 +202,7 @@ def run_evaluation(run_dir, data_file=None, skip_bad: bool = False, data_dir=Non
     from .readers import read_labelled
 
     found = read_labelled(data_file, skip_bad, **reader_options)
-    source = f"Data: {found.name} ({found.format.upper()}, {len(found.texts):,} labelled texts"
-    if found.skipped:
-        rows = "row" if found.skipped == 1 else "rows"
-        source += (f"; skipped {found.skipped:,} malformed {rows}, the first at "
-                   f"{found.first_skipped}")
+    source = f"Data: {found.name} ({found.format.upper()}, {found.summary()}"
     ev = evaluate_texts(run_dir, found.texts, found.labels, source + ")", backend, data_dir,
                         breakdown=True, with_baselines=with_baselines)
     ev.skipped = found.skipped

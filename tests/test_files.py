@@ -10,7 +10,8 @@ from click.testing import CliRunner
 from sentiment_rnn.cli import main
 from sentiment_rnn.evaluate import metrics
 from sentiment_rnn.output import classify_stream
-from sentiment_rnn.readers import Source, read_labelled, read_texts
+from sentiment_rnn.readers import read_labelled, read_texts
+from sentiment_rnn.streams import Source
 from sentiment_rnn.predict import Predictor
 
 
@@ -159,12 +160,17 @@ def test_each_kind_of_malformed_row(tmp_path, content, line, why):
 
 
 @pytest.mark.parametrize("name, content, expected", [
-    ("a.csv", "id,review,sentiment\n1,great,pos\n",
-     'cannot find the "label" and "text" columns; the header has "id", "review", "sentiment"'),
+    ("a.csv", "id,comment,stars\n1,great,5\n",
+     "cannot find a text column (text, review, sentence, content; or name it with "
+     "--text-column) and a label column (label, sentiment, polarity, target; or name it with "
+     '--label-column); the header has "id", "comment", "stars"'),
     ("a.tsv", "great movie\tpos\n",
-     'cannot find the "label" and "text" columns; the first line has "great movie", "pos"'),
+     "cannot find a text column (text, review, sentence, content; or name it with "
+     "--text-column) and a label column (label, sentiment, polarity, target; or name it with "
+     '--label-column); the first line has "great movie", "pos"'),
     ("a.jsonl", '{"review": "great", "stars": 5}\n',
-     'cannot find the "label" and "text" keys; line 1 has "review", "stars"'),
+     "cannot find a label key (label, sentiment, polarity, target; or name it with "
+     '--label-column); line 1 has "review", "stars"'),
     ("a.txt", "just one review per line\n",
      "cannot tell the format: the first line has no tab or comma and is not JSON "
      "(use .csv, .tsv or .jsonl, or --input-format)"),
@@ -312,9 +318,10 @@ def test_predict_needs_texts_or_a_file_but_not_both(tmp_path, args, expected):
 
 def test_predict_file_errors_name_the_line(trained_run, tmp_path):
     path = tmp_path / "texts.csv"
-    path.write_text("id,review\n1,great\n")
+    path.write_text("id,comment\n1,great\n")
     one_line_error(invoke("predict", "--model", trained_run, "--file", path),
-                   f'{path}: cannot find the "text" column; the header has "id", "review"')
+                   f"{path}: cannot find a text column (text, review, sentence, content; or "
+                   f'name it with --text-column); the header has "id", "comment"')
     path = tmp_path / "texts.jsonl"
     path.write_text('{"text": "great"}\n{"text": "awful"\n')
     result = invoke("predict", "--model", trained_run, "--file", path)

@@ -13,7 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sentiment_rnn.errors import DataFileError
-from sentiment_rnn.readers import Source, read_labelled, read_texts
+from sentiment_rnn.readers import read_labelled, read_texts
+from sentiment_rnn.streams import Source
 from sentiment_rnn.text import OOV, Vocabulary, encode, tokenize
 
 SETTINGS = settings(max_examples=150, deadline=None, derandomize=True,

@@ -116,8 +116,8 @@ def test_evaluate_baselines_on_the_imdb_split(trained_run, tiny_data_dir):
                                 "part)\n")[1].splitlines()
     assert [row.split("  ")[0] for row in table] == [
         "model", "RNN (this model)", "majority class (positive)",
-        "bag of words, same 26 words + logistic regression (C 100)",
-        "TF-IDF, all words and pairs + logistic regression (C 100)"]
+        "bag of words, same 26 words + logistic regression (C 1000)",
+        "TF-IDF, all words and pairs + logistic regression (C 1000)"]
     assert table[2].split()[-4:] == ["0.5000", "0.6667", "0.5000", "0.6931"]
     out = json.loads(invoke("evaluate", "--model", trained_run, "--data-dir", tiny_data_dir,
                             "--baselines", "--json").output)
@@ -127,7 +127,7 @@ def test_evaluate_baselines_on_the_imdb_split(trained_run, tiny_data_dir):
     assert (lr["train_reviews"], lr["chosen_on_validation_reviews"]) == (48, 12)
     assert lr["metrics"]["accuracy"] == 1.0  # the tiny corpus is separable word by word
     tfidf = out["baselines"]["tfidf_logistic_regression"]
-    assert (tfidf["ngram_range"], tfidf["min_df"], tfidf["c"]) == ([1, 2], 2, 100.0)
+    assert (tfidf["ngram_range"], tfidf["min_df"], tfidf["c"]) == ([1, 2], 2, 1000.0)
     assert tfidf["metrics"]["accuracy"] == 1.0
 
 
