@@ -1,5 +1,19 @@
-"""`python -m sentiment_rnn` runs the command line."""
+"""`python -m sentiment_rnn` and the `sentiment-rnn` program: the command line.
 
-from .cli import run
+The entry point imports the command line inside a guard, so Ctrl-C while Python is still loading
+it ends with exit code 130 and no traceback.
+"""
 
-run()
+import sys
+
+
+def entry() -> None:
+    try:
+        from .cli import run
+    except KeyboardInterrupt:
+        sys.exit(130)
+    run()
+
+
+if __name__ == "__main__":
+    entry()

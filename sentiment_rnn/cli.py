@@ -22,6 +22,7 @@ from .errors import SentimentRNNError
 
 DEFAULTS = TrainConfig()
 DEBUG_ENV = "SENTIMENT_RNN_DEBUG"
+INSPECT_LIMIT = 1 << 20  # bytes of text `inspect` traces: a row per word, so not 10 MB
 
 
 def _debugging() -> bool:
@@ -41,8 +42,31 @@ def _one_line(exc: BaseException) -> str:
     return text[:300] + ("..." if len(text) > 300 else "")
 
 
+def _error_line(message: str) -> str:
+    """`Error: message` on one line, whatever the message holds (a file name with a newline)."""
+    return "Error: " + message.replace("\r", "\\r").replace("\n", "\\n")
+
+
 class GuardedGroup(click.Group):
-    """A Click group whose commands never end in a traceback (unless asked for)."""
+    """A Click group whose commands never end in a traceback (unless asked for), and whose
+    errors, usage errors included, are one line on standard error."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, False, **extra)
+        try:
+            code = super().main(args, prog_name, complete_var, False, **extra)
+        except click.UsageError as exc:
+            hint = (f" (see '{exc.ctx.command_path} --help')" if exc.ctx is not None else "")
+            click.echo(_error_line(exc.format_message() + hint), err=True)
+            sys.exit(exc.exit_code)
+        except click.ClickException as exc:
+            click.echo(_error_line(exc.format_message()), err=True)
+            sys.exit(exc.exit_code)
+        except click.Abort:
+            click.echo("Aborted.", err=True)
+            sys.exit(130)
+        sys.exit(code if isinstance(code, int) else 0)
 
     def invoke(self, ctx):
         try:
@@ -319,7 +343,7 @@ def predict(model_dir, backend, as_json, file, input_format, out_format, thresho
     """
     from .output import classify_stream
     from .predict import Predictor
-    from .readers import read_texts
+    from .readers import Skipped, read_texts
     from .streams import Source
     from .runs import resolve_run_dir
 
@@ -341,15 +365,15 @@ def predict(model_dir, backend, as_json, file, input_format, out_format, thresho
     if file is None:
         _write_chunks(classify_stream(predictor, texts, fmt, threshold, counts=counts))
     else:
-        skipped: list[str] = []
+        skipped = Skipped()
         with Source(file, max_record_mb << 20) as source:
             _refuse_output_into(source)
             _write_chunks(classify_stream(predictor, read_texts(source, input_format, skip_bad,
                                                                 skipped),
                                           fmt, threshold, counts=counts), source)
-        if skipped:
-            click.echo(f"Note: {len(skipped):,} malformed record(s) labelled unknown, the first "
-                       f"at {skipped[0]}", err=True)
+        if skipped.count:
+            click.echo(f"Note: {skipped.count:,} malformed record(s) labelled unknown, the "
+                       f"first at {skipped.first}", err=True)
     if counts.get("unknown"):
         click.echo(f"Note: {counts['unknown']:,} of {counts['texts']:,} text(s) have no word in "
                    f"the model's vocabulary: labelled unknown, with no probability", err=True)
@@ -394,7 +418,10 @@ def inspect_command(model_dir, data_dir, check, plot, as_json, text):
     if text == "-":
         from .streams import read_whole_text
 
-        text = read_whole_text("-")
+        text = read_whole_text("-", INSPECT_LIMIT)
+    elif len(text.encode("utf-8", "surrogateescape")) > INSPECT_LIMIT:
+        raise click.BadParameter(f"inspect reads at most {INSPECT_LIMIT:,} bytes of text (the "
+                                 f"model reads only the last words anyway)", param_hint="TEXT")
     report = inside.trace(run_dir, text)
     if plot is not None:
         from .plots import plot_trace

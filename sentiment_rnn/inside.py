@@ -174,7 +174,11 @@ def trace(run_dir, text: str) -> dict:
                      "step": None if t is None else t + 1,
                      "h": None if t is None else states[t].tolist(),
                      "probability": None if t is None else float(probs[t])})
-    final = float(probs[-1]) if seq else None  # no word read: the prior says nothing
+    if not (np.isfinite(states).all() and np.isfinite(probs).all()):
+        raise RunFolderError(f"{run_dir}: the model gave a non-finite value; its weights are "
+                             f"unusable")
+    known = any(i != OOV for i in seq)
+    final = float(probs[-1]) if known else None  # no known word read: the prior says nothing
     oov_words = list(dict.fromkeys(w for w, id_ in zip(tokens, ids) if id_ == OOV))
     return {"model": str(run_dir), "text": text, "max_len": cfg.max_len,
             "drop_oov": cfg.drop_oov, "units": cfg.units, "start_probability": start,

@@ -20,7 +20,8 @@ from pathlib import Path
 import numpy as np
 
 from . import quiet
-from .runs import Run, write_text_atomic
+from .fileio import write_text_atomic
+from .runs import Run
 
 CSV_LOG = "training_log.csv"
 TENSORBOARD_DIR = "logs"

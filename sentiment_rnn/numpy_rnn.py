@@ -18,10 +18,28 @@ import numpy as np
 from .batching import lengths, sorted_batches, trim
 from .errors import RunFolderError
 
+def _shapes(vocab_size: int, embed_dim: int, units: int) -> dict[str, tuple]:
+    return {"embedding": (vocab_size, embed_dim), "W_xh": (embed_dim, units),
+            "W_hh": (units, units), "b_h": (units,), "W_hy": (units, 1), "b_y": (1,)}
+
+
+def _stored_shape(npz, name: str) -> tuple:
+    """The shape in an .npz member's header, read without reading the array."""
+    fmt = np.lib.format
+    with npz.zip.open(f"{name}.npy") as f:
+        version = fmt.read_magic(f)
+        read = {(1, 0): fmt.read_array_header_1_0, (2, 0): fmt.read_array_header_2_0}.get(version)
+        if read is None:
+            raise ValueError(f"{name}.npy is in .npy format version {version}, not 1.0 or 2.0")
+        shape, _, _ = read(f)
+    return tuple(shape)
+
+
 class UnusableWeights(ValueError):
     """Weights of the right shapes that no forward pass can use (NaN, infinity, integers)."""
 
 
+MAX_ABS = 1e6  # no trained model has a weight this large; within it every step stays finite
 NAMES = ("embedding", "W_xh", "W_hh", "b_h", "W_hy", "b_y")
 
 
@@ -41,10 +59,7 @@ class NumpyRNN:
     @classmethod
     def from_arrays(cls, arrays: dict, vocab_size: int, embed_dim: int, units: int) -> NumpyRNN:
         """Take the weights by name, checking every shape against the configuration."""
-        expected = {
-            "embedding": (vocab_size, embed_dim), "W_xh": (embed_dim, units),
-            "W_hh": (units, units), "b_h": (units,), "W_hy": (units, 1), "b_y": (1,),
-        }
+        expected = _shapes(vocab_size, embed_dim, units)
         missing = [n for n in NAMES if n not in arrays]
         if missing:
             raise ValueError(f"weights missing: {', '.join(missing)}")
@@ -57,6 +72,9 @@ class NumpyRNN:
                                  f"floating-point numbers")
             if not np.isfinite(arrays[name]).all():
                 raise UnusableWeights(f"weight {name} holds NaN or infinity")
+            if np.abs(arrays[name]).max(initial=0) > MAX_ABS:
+                raise UnusableWeights(f"weight {name} holds values beyond ±{MAX_ABS:g}, which "
+                                      f"no trained model has")
         return cls(**{n: np.asarray(arrays[n], dtype=np.float64) for n in NAMES})
 
     @classmethod
@@ -65,12 +83,27 @@ class NumpyRNN:
         """From a weights.npz file, or from its bytes already read (`data`; `path` then only
         names it in messages). Never unpickles."""
         path = Path(path)
+        expected = _shapes(vocab_size, embed_dim, units)
         try:
             source = io.BytesIO(data) if data is not None else path
             with np.load(source, allow_pickle=False) as npz:
-                arrays = {name: npz[name] for name in npz.files}
+                # each array's header is read first: a shape that is not the expected one is
+                # refused before anything is decompressed (no zip bomb), other arrays ignored
+                arrays = {name: npz[name] for name in NAMES
+                          if name in npz.files and _stored_shape(npz, name) == expected[name]}
+                missing_or_wrong = [n for n in NAMES if n not in arrays]
+                for name in missing_or_wrong:
+                    if name in npz.files:
+                        raise ValueError(f"weight {name} has shape {_stored_shape(npz, name)}, "
+                                         f"expected {expected[name]}")
         except FileNotFoundError:
             raise RunFolderError(f"{path.parent}: {path.name} is missing") from None
+        except ValueError as exc:
+            if str(exc).startswith("weight "):
+                raise RunFolderError(f"{path.parent}: {path.name} does not match config.json "
+                                     f"({exc})") from None
+            raise RunFolderError(f"{path.parent}: {path.name} is unreadable "
+                                 f"({str(exc)[:200]})") from None
         except Exception as exc:  # truncated zip, pickled object arrays, not a file, ...
             raise RunFolderError(f"{path.parent}: {path.name} is unreadable "
                                  f"({str(exc)[:200]})") from None
@@ -90,6 +123,10 @@ class NumpyRNN:
         """Every hidden state: (batch, time) ids -> (batch, time, units) h_t."""
         ids = np.atleast_2d(np.asarray(ids))
         mask = (ids != 0)[:, :, None]  # (batch, time, 1)
+        with np.errstate(all="ignore"):  # callers check the result is finite
+            return self._states(ids, mask)
+
+    def _states(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
         xw = self.embedding[ids] @ self.W_xh + self.b_h  # (batch, time, units)
         h = np.zeros((ids.shape[0], self.W_hh.shape[0]))  # (batch, units)
         states = np.empty_like(xw)

@@ -16,7 +16,7 @@ import numpy as np
 
 from .errors import InputTextError
 from .evaluate import CALIBRATION_BINS, calibration_bins, expected_calibration_error
-from .runs import write_atomic
+from .fileio import write_atomic
 
 MAX_LABELS = 120  # most words written on a trace's axis; longer texts label every k-th word
 

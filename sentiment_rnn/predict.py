@@ -37,6 +37,7 @@ def load_keras_model(run: Run):
 
     tf = quiet.tensorflow()
     data = run.read_verified(run.model_file)
+    tmp = ""
     try:
         with tempfile.TemporaryDirectory() as tmp:
             copy = Path(tmp) / "model.keras"
@@ -46,20 +47,43 @@ def load_keras_model(run: Run):
         if "safe_mode" in str(exc):
             raise RunFolderError(f"{run.path}: model.keras contains Python code (a lambda), "
                                  f"which safe_mode refuses to load") from None
+        why = str(exc).splitlines()[0][:200] if str(exc) else ""
         raise RunFolderError(f"{run.path}: model.keras cannot be loaded "
-                             f"({type(exc).__name__}: {str(exc).splitlines()[0][:200]})") from None
+                             f"({type(exc).__name__}: {why.replace(tmp, '')})") from None
+    _check_architecture(run, model)
+    return model
+
+
+def _check_architecture(run: Run, model) -> None:
+    """The loaded model is this run's: the three layers by name, with the run's shapes, and
+    finite weights."""
+    cfg = run.config
     try:
-        vocab_rows = model.get_layer("embedding").input_dim
-    except ValueError:
-        raise RunFolderError(f"{run.path}: model.keras has no layer named embedding") from None
-    if vocab_rows != run.config.vocab_size:
-        raise RunFolderError(f"{run.path}: model.keras embeds {vocab_rows} words but the "
-                             f"vocabulary has {run.config.vocab_size}")
+        layers = {name: model.get_layer(name) for name in ("embedding", "rnn", "output")}
+    except ValueError as exc:
+        raise RunFolderError(f"{run.path}: model.keras is not this run's model "
+                             f"({str(exc)[:120]})") from None
+    if layers["embedding"].input_dim != cfg.vocab_size:
+        raise RunFolderError(f"{run.path}: model.keras embeds {layers['embedding'].input_dim} "
+                             f"words but the vocabulary has {cfg.vocab_size}")
+    found = {w.path: tuple(w.shape) for w in model.weights}
+    expected = {"embedding/embeddings": (cfg.vocab_size, cfg.embed_dim),
+                "rnn/simple_rnn_cell/kernel": (cfg.embed_dim, cfg.units),
+                "rnn/simple_rnn_cell/recurrent_kernel": (cfg.units, cfg.units),
+                "rnn/simple_rnn_cell/bias": (cfg.units,),
+                "output/kernel": (cfg.units, 1), "output/bias": (1,)}
+    if found != expected:
+        raise RunFolderError(f"{run.path}: model.keras is not this run's model (its weights "
+                             f"are {_shapes(found)}, config.json says {_shapes(expected)})")
     for w in model.weights:
         if not np.isfinite(np.asarray(w)).all():
             raise RunFolderError(f"{run.path}: model.keras holds non-finite weights "
                                  f"(NaN or infinity in {w.path})")
-    return model
+
+
+def _shapes(weights: dict) -> str:
+    text = ", ".join(f"{k.split('/')[-1]} {v}" for k, v in weights.items())
+    return text[:160]
 
 
 class Predictor:

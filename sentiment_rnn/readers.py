@@ -33,25 +33,51 @@ SNIFF_LINES = 64  # most lines looked at (and buffered) to find a labelled file'
 csv.field_size_limit(sys.maxsize if sys.maxsize < 2**63 else 2**62)  # records are capped anyway
 
 
+def _inside_quotes(line: str, inside: bool) -> bool:
+    """Whether a CSV record is still inside a quoted field after `line`, as the csv module
+    reads it: a quote opens a field only at its start (the line's start or after a comma),
+    `""` inside is a quote, and any other quote is a plain character."""
+    i, n = 0, len(line)
+    while i < n:
+        j = line.find('"', i)
+        if j < 0:
+            return inside
+        if inside:
+            if line.startswith('""', j):
+                i = j + 2
+                continue
+            inside = False
+        elif j == 0 or line[j - 1] == ",":
+            inside = True
+        i = j + 1
+    return inside
+
+
+def _size(line: str) -> int:
+    return len(line) if line.isascii() else len(line.encode("utf-8"))
+
+
 def _csv_records(source: Source) -> Iterator[tuple[int, str]]:
-    """(first line, raw text) of each CSV record: lines joined while a quote is open. A record
-    over the limit is read past, never kept; an unclosed quote at the end is one bad record."""
-    start, parts, size, quotes, too_long = 0, [], 0, 0, None
+    """(first line, raw text) of each CSV record: lines joined while a quoted field is open. A
+    record over the limit is read past, never kept; an unclosed quote at the end is one bad
+    record."""
+    start, parts, size, inside, too_long = 0, [], 0, False, None
     for n, line in source:
         if not parts and too_long is None:
             start = n
-        if isinstance(line, TooLong):
-            too_long, parts, quotes = line, [], quotes + line.quotes
+        if isinstance(line, TooLong):  # its quotes were counted, not parsed: close enough
+            too_long, parts = line, []
+            inside = inside != (line.quotes % 2 == 1)
         else:
-            quotes += line.count('"')
-            size += len(line)
+            inside = _inside_quotes(line, inside)
+            size += _size(line)
         if size > source.limit:
             too_long, parts = TooLong(f"longer than {source.limit:,} bytes"), []
         elif too_long is None:
             parts.append(line)
-        if quotes % 2 == 0:
+        if not inside:
             yield start, too_long if too_long is not None else "".join(parts)
-            parts, size, quotes, too_long = [], 0, 0, None
+            parts, size, too_long = [], 0, None
     if parts or too_long is not None:
         yield start, too_long if too_long is not None else Bad("a quoted field is never closed")
 
@@ -66,7 +92,7 @@ def _tabular(source: Source, delimiter: str, roles: Sequence[str], columns_spec:
         if isinstance(raw, Bad):
             yield start, str(raw)
             continue
-        if raw in ("\n", "\r\n", ""):
+        if not raw.strip("\r\n"):
             continue
         if delimiter == ",":
             try:
@@ -152,11 +178,14 @@ def detect_format(source: Source, labelled: bool, input_format: str = "auto") ->
     fmt = EXTENSIONS.get(source.extension)
     if fmt or not labelled:
         return fmt or "lines"
-    first = next((line for _, line in source.peek(SNIFF_LINES)
-                  if isinstance(line, TooLong) or line.strip()), None)
+    # empty lines are skipped, but never more than SNIFF_LINES, and the first line with
+    # anything on it (spaces too) decides: the look-ahead holds at most one long line
+    first = next((line for _, line in source.peek_until(
+        lambda line: isinstance(line, Bad) or line.strip("\r\n"), SNIFF_LINES)
+        if isinstance(line, Bad) or line.strip("\r\n")), None)
     if first is None:
         raise DataFileError(f"{source.name}: the file is empty")
-    if isinstance(first, TooLong):
+    if isinstance(first, Bad):
         raise DataFileError(f"{source.name}: cannot tell the format: the first line is {first}")
     if first.lstrip().startswith("{"):
         return "jsonl"
@@ -195,6 +224,19 @@ class LabelledTexts:
         return out
 
 
+def text_problem(text: object) -> str | None:
+    """Why a record's text cannot be used, or None: not a string, or not Unicode text (a JSON
+    escape such as \\ud800 gives a lone surrogate, which no output can encode)."""
+    if not isinstance(text, str):
+        return "the text is not a string"
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            return f"the text holds {text[exc.start]!a}, a lone surrogate, not Unicode text"
+    return None
+
+
 def _labelled_row(values: dict, labels: LabelMap) -> tuple[int, str] | str | None:
     """(label, text), why the row is malformed, or None for a label outside a custom map."""
     y = labels.parse(values["label"])
@@ -202,10 +244,10 @@ def _labelled_row(values: dict, labels: LabelMap) -> tuple[int, str] | str | Non
     if y is None:
         if labels.custom and isinstance(values["label"], (str, int, float)):
             return None
-        shown = json.dumps(values["label"], ensure_ascii=False)[:40]
+        shown = json.dumps(values["label"], ensure_ascii=True)[:40]
         return f"the label {shown} is not {labels.describe()}"
-    if not isinstance(text, str):
-        return "the text is not a string"
+    if text_problem(text):
+        return text_problem(text)
     if not tokenize(text):
         return "the text has no words"
     return y, text
@@ -251,22 +293,34 @@ def read_labelled(path: str | Path, skip_bad: bool = False, input_format: str = 
 
 # ---- texts to classify (predict --file) -------------------------------------------------------
 
+@dataclass
+class Skipped:
+    """Malformed records given the label unknown: how many, and the first of them."""
+
+    count: int = 0
+    first: str | None = None
+
+    def add(self, line: int, why: str) -> None:
+        self.count += 1
+        self.first = self.first or f"line {line}: {why}"
+
+
 def read_texts(source: Source, input_format: str = "auto", skip_bad: bool = False,
-               skipped: list | None = None, columns: Columns = Columns()
+               skipped: Skipped | None = None, columns: Columns = Columns()
                ) -> Iterator[str | None]:
     """Every record's text, in order: one per record. A malformed record stops it with its line
-    number, or with skip_bad gives None (its row will say unknown) and is noted in `skipped`
-    as "line N: why"."""
+    number, or with skip_bad gives None (its row will say unknown) and is counted in
+    `skipped`."""
     fmt = detect_format(source, False, input_format)
     for line, values in records(source, fmt, ("text",), columns):
-        if isinstance(values, dict) and not isinstance(values["text"], str):
-            values = "the text is not a string"
+        if isinstance(values, dict):
+            values = text_problem(values["text"]) or values
         if isinstance(values, str):
             if not skip_bad:
                 raise DataFileError(f"{source.name}, line {line}: {values} (--skip-bad gives "
                                     f"such records the label unknown)")
             if skipped is not None:
-                skipped.append(f"line {line}: {values}")
+                skipped.add(line, values)
             yield None
             continue
         yield values["text"]

@@ -18,7 +18,7 @@ from pathlib import Path
 from .errors import SentimentRNNError
 from .evaluate import ECE_NAME, Evaluation, calibration_bins, expected_calibration_error, finite
 from .plots import plot_calibration, plot_confusion_matrix, plot_roc
-from .runs import current_umask, write_json_atomic
+from .fileio import current_umask, write_json_atomic
 
 REPORT_FILES = ("metrics.json", "confusion_matrix.png", "roc_curve.png", "calibration.png")
 
@@ -52,6 +52,9 @@ def write_report(folder: str | Path, ev: Evaluation, model: str | Path) -> list[
     folder = Path(folder)
     if folder.exists() and not folder.is_dir():
         raise SentimentRNNError(f"{folder}: not a folder; give --report a folder name")
+    if (folder / "state.json").exists() or (folder / "config.json").exists():
+        raise SentimentRNNError(f"{folder}: is a run folder; write the report into another "
+                                f"folder")
     folder.parent.mkdir(parents=True, exist_ok=True)
     old = None
     staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".tmp", dir=folder.parent))

@@ -28,115 +28,19 @@ import errno
 import fcntl
 import hashlib
 import json
+import math
 import os
-import stat
-import tempfile
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from .config import TrainConfig
+from .config import LIMITS, TrainConfig
 from .errors import ConfigError, RunFolderError
+from .fileio import read_bytes, read_json, write_json_atomic, write_text_atomic
 from .text import Vocabulary
 
 DEFAULT_MODELS_DIR = Path("models")
 LATEST = "latest"
-
-
-def current_umask() -> int:
-    umask = os.umask(0)
-    os.umask(umask)
-    return umask
-
-
-def write_temp(path: Path, write: Callable[[Path], None]) -> Path:
-    """Call `write(tmp)` on a new temporary file beside `path`, fsync it and return its name;
-    on any failure the temporary file is removed."""
-    path = Path(path)
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f".tmp{path.suffix}",
-                                   dir=path.parent)
-    except OSError as exc:  # name the file we meant to write, not the temporary one
-        raise OSError(exc.errno, exc.strerror, str(path)) from None
-    os.close(fd)
-    try:
-        os.chmod(tmp, 0o666 & ~current_umask())  # mkstemp makes 0600; give the usual mode
-        write(Path(tmp))
-        with open(tmp, "rb") as f:
-            os.fsync(f.fileno())
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return Path(tmp)
-
-
-def write_atomic(path: Path, write: Callable[[Path], None]) -> None:
-    """Call `write(tmp)` on a temporary file beside `path`, then rename it over `path`."""
-    tmp = write_temp(path, write)
-    try:
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
-def write_text_atomic(path: Path, text: str) -> None:
-    write_atomic(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
-
-
-def write_json_atomic(path: Path, data: object) -> None:
-    write_text_atomic(path, json.dumps(data, indent=2, sort_keys=True) + "\n")
-
-
-MAX_RUN_FILE = 1 << 30  # bytes: a run file larger than this is not one we wrote
-
-
-def read_bytes(path: Path) -> bytes:
-    """A run file's bytes, read only if it is a regular file (never blocks on a FIFO)."""
-    path = Path(path)
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
-    except FileNotFoundError:
-        raise RunFolderError(f"{path.parent}: {path.name} is missing") from None
-    except OSError as exc:
-        raise RunFolderError(f"{path.parent}: {path.name} cannot be read "
-                             f"({exc.strerror})") from None
-    info = os.fstat(fd)
-    if not stat.S_ISREG(info.st_mode):
-        os.close(fd)
-        raise RunFolderError(f"{path.parent}: {path.name} is not a regular file")
-    if info.st_size > MAX_RUN_FILE:
-        os.close(fd)
-        raise RunFolderError(f"{path.parent}: {path.name} is too large ({info.st_size:,} bytes)")
-    with os.fdopen(fd, "rb") as f:
-        try:
-            return f.read()
-        except OSError as exc:
-            raise RunFolderError(f"{path.parent}: {path.name} cannot be read "
-                                 f"({exc.strerror})") from None
-
-
-def read_json(path: Path) -> object:
-    path = Path(path)
-    data = read_bytes(path)
-    try:
-        return json.loads(data.decode("utf-8"))
-    except RecursionError:
-        raise RunFolderError(f"{path.parent}: {path.name} is not usable JSON (nested too "
-                             f"deeply)") from None
-    except (UnicodeDecodeError, ValueError) as exc:  # JSONDecodeError, 5,000-digit integers
-        why = str(exc).split(";")[0][:200]
-        raise RunFolderError(f"{path.parent}: {path.name} is not valid JSON ({why})") from None
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def remove_stale_files(run_dir: Path, keep: str) -> None:
@@ -162,6 +66,9 @@ def create_run_dir(run_dir: Path | None, models_dir: Path = DEFAULT_MODELS_DIR) 
         try:
             run_dir.mkdir()
         except FileExistsError:
+            if (run_dir / ".lock").exists():
+                with RunLock(run_dir):  # says "in use" when another process trains it
+                    pass
             if not run_dir.is_dir() or any(run_dir.iterdir()):
                 raise RunFolderError(f"{run_dir}: exists and is not an empty folder; choose "
                                      f"another --run-dir, or continue it with --resume "
@@ -287,12 +194,17 @@ STATE_FIELDS = {"epoch": int, "best_epoch": int, "wait": int, "completed": bool,
                 "history": list, "checkpoint": str, "sha256": dict, "pending": dict,
                 "best_val_accuracy": (float, int, type(None)),
                 "best_val_loss": (float, int, type(None))}
+HISTORY_KEYS = ("loss", "accuracy", "val_loss", "val_accuracy")
 
 
 def check_state(state: object, run_dir: Path) -> dict:
     """state.json as training wrote it, or a RunFolderError naming the first field that is not."""
     def bad(why: str) -> RunFolderError:
         return RunFolderError(f"{run_dir}: state.json is invalid ({why})")
+
+    def number(value) -> bool:
+        return isinstance(value, (int, float)) and not isinstance(value, bool) and \
+            math.isfinite(value)
 
     if not isinstance(state, dict):
         raise bad("not a JSON object")
@@ -309,8 +221,21 @@ def check_state(state: object, run_dir: Path) -> dict:
     if checkpoint is not None and (Path(checkpoint).name != checkpoint or
                                    not checkpoint.startswith("checkpoint-")):
         raise bad(f"checkpoint is {json.dumps(checkpoint)[:60]}")
-    if not 0 <= state.get("best_epoch", 0) <= state.get("epoch", 0):
-        raise bad("best_epoch is not one of the finished epochs")
+    epoch = state.get("epoch", 0)
+    if not 0 <= epoch <= LIMITS["epochs"]:
+        raise bad(f"epoch is {str(epoch)[:40]}")
+    if not 0 <= state.get("best_epoch", 0) <= epoch or not 0 <= state.get("wait", 0) <= epoch:
+        raise bad("best_epoch or wait is not one of the finished epochs")
+    if state.get("best_epoch") and not (number(state.get("best_val_accuracy"))
+                                        and number(state.get("best_val_loss"))):
+        raise bad("best_val_accuracy and best_val_loss must be numbers once an epoch is best")
+    history = state.get("history", [])
+    if "history" in state and len(history) != epoch:
+        raise bad(f"history has {len(history)} rows for {epoch} finished epochs")
+    for i, row in enumerate(history, 1):
+        if not (isinstance(row, dict) and row.get("epoch") == i and
+                all(number(row.get(k)) for k in HISTORY_KEYS)):
+            raise bad(f"history row {i} is not epoch {i} with {', '.join(HISTORY_KEYS)}")
     return state
 
 
@@ -331,7 +256,10 @@ def load_run(path: str | os.PathLike) -> Run:
         raise RunFolderError(f"{path}: vocab.txt has {len(vocab)} entries but config.json says "
                              f"vocab_size {config.vocab_size}")
     expected = meta.get("vocab", {}).get("sha256") if isinstance(meta.get("vocab"), dict) else None
-    if expected is not None and expected != vocab.sha256():
+    if not isinstance(expected, str):
+        raise RunFolderError(f"{path}: config.json has no sha256 of vocab.txt (its \"vocab\" "
+                             f"entry is damaged)")
+    if expected != vocab.sha256():
         raise RunFolderError(f"{path}: vocab.txt does not match the sha256 in config.json "
                              f"(was it edited?)")
     return Run(path, config, vocab)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import stat
 import sys
 from collections.abc import Iterator
@@ -22,6 +23,8 @@ from typing import BinaryIO
 from .errors import DataFileError
 
 RECORD_LIMIT = 10 * 2**20  # bytes in one record (line, or CSV record over several lines)
+_BARE_CR = re.compile(rb"\r(?!\n)")
+_BARE_CR_SPLIT = re.compile(rb"(?<=\r)(?!\n)")  # splits after a CR that no LF follows
 _BOMS = {b"\xff\xfe": "UTF-16", b"\xfe\xff": "UTF-16", b"\xff\xfe\x00\x00": "UTF-32"}
 
 
@@ -88,10 +91,11 @@ class Source:
     def extension(self) -> str:
         return Path(self.name).suffix.lower()
 
-    def peek(self, n: int) -> list[tuple[int, str]]:
-        """The next n lines (fewer at the end), still to be served by iteration."""
+    def peek_until(self, found, most: int) -> list[tuple[int, str]]:
+        """Lines read ahead, still to be served by iteration: up to and including the first
+        for which found(line) is true, and at most `most` of them."""
         it = self._read()
-        while len(self._ahead) < n:
+        while len(self._ahead) < most and not any(found(line) for _, line in self._ahead[-1:]):
             line = next(it, None)
             if line is None:
                 break
@@ -107,29 +111,35 @@ class Source:
         f = self._stream
         while True:
             try:
-                raw = f.readline(self.limit + 1)
+                raw = f.readline(self.limit + 2)  # a full line of `limit` bytes and its end
             except OSError as exc:
                 raise DataFileError(f"{self.name}: cannot be read ({exc.strerror})") from None
             if not raw:
                 return
-            self.number += 1
             self.bytes += len(raw)
             self._digest.update(raw)
-            if self.number == 1:
+            if self.number == 0:
                 raw = self._start(raw)
             if b"\0" in raw:
-                raise DataFileError(f"{self.name}, line {self.number}: a NUL byte; this looks "
-                                    f"like a binary file, not UTF-8 text")
-            if len(raw) > self.limit:
-                too_long = TooLong(f"longer than {self.limit:,} bytes")
+                raise DataFileError(f"{self.name}, line {self.number + 1}: a NUL byte; this "
+                                    f"looks like a binary file, not UTF-8 text")
+            if len(raw.rstrip(b"\r\n")) > self.limit or (len(raw) == self.limit + 2
+                                                         and not raw.endswith(b"\n")):
+                self.number += 1
+                too_long = TooLong(f"longer than {self.limit:,} bytes"
+                                   + (" (are its lines ended by CR alone?)"
+                                      if _BARE_CR.search(raw) else ""))
                 too_long.quotes = self._skip_rest(raw)
                 yield self.number, too_long
                 continue
-            try:
-                yield self.number, raw.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                raise DataFileError(f"{self.name}, line {self.number}: not valid UTF-8 "
-                                    f"(byte {exc.start + 1} of the line)") from None
+            # a bare CR ends a line too (old Mac files, mixed line ends)
+            for piece in _BARE_CR_SPLIT.split(raw) if _BARE_CR.search(raw) else (raw,):
+                self.number += 1
+                try:
+                    yield self.number, piece.decode("utf-8")
+                except UnicodeDecodeError as exc:
+                    raise DataFileError(f"{self.name}, line {self.number}: not valid UTF-8 "
+                                        f"(byte {exc.start + 1} of the line)") from None
 
     def _start(self, raw: bytes) -> bytes:
         for bom, encoding in sorted(_BOMS.items(), key=lambda kv: -len(kv[0])):
@@ -142,7 +152,7 @@ class Source:
         """Read past the rest of an over-long line in constant memory; returns the number of
         quote characters in the whole line."""
         quotes = raw.count(b'"')
-        while not raw.endswith(b"\n"):
+        while raw and not raw.endswith(b"\n"):
             raw = self._stream.readline(1 << 20)
             self.bytes += len(raw)
             self._digest.update(raw)
@@ -165,11 +175,10 @@ def _has_fd(stream) -> bool:
 
 def read_whole_text(name: str | os.PathLike, limit: int = RECORD_LIMIT) -> str:
     """All of an input as one text (inspect -), at most `limit` bytes, checked as it is read."""
-    parts, size = [], 0
+    parts = []
     with Source(name, limit) as source:
-        for n, line in source:
-            size += len(line)
-            if isinstance(line, TooLong) or size > limit:
+        for _, line in source:
+            if isinstance(line, TooLong) or source.bytes > limit:
                 raise DataFileError(f"{source.name}: longer than {limit:,} bytes")
             parts.append(line)
     return "".join(parts)

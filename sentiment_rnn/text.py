@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import RunFolderError
+from .fileio import read_bytes
 
 PAD, OOV = 0, 1
 RESERVED = ("<pad>", "<oov>")
@@ -99,11 +100,13 @@ class Vocabulary:
 
     @classmethod
     def load(cls, path: Path) -> Vocabulary:
+        """From a vocab.txt file (a regular file, UTF-8, one word per line)."""
+        path = Path(path)
+        if not (path.exists() or path.is_symlink()):
+            raise RunFolderError(f"{path.parent}: the vocabulary file {path.name} is missing")
         try:
-            lines = Path(path).read_text(encoding="utf-8").split("\n")
-        except FileNotFoundError:
-            raise RunFolderError(f"{path.parent}: the vocabulary file {path.name} is missing") from None
-        except (OSError, UnicodeDecodeError) as exc:
+            lines = read_bytes(path).decode("utf-8").split("\n")
+        except UnicodeDecodeError as exc:
             raise RunFolderError(f"{path.parent}: cannot read {path.name} ({exc})") from None
         if lines and lines[-1] == "":
             lines.pop()

@@ -13,11 +13,13 @@ BackupAndRestore would not restore our early-stopping state and batch order.
 
 from __future__ import annotations
 
+import copy
 import os
 import platform
 import shutil
 import signal
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -35,9 +37,9 @@ from .numpy_rnn import NumpyRNN
 from .plots import plot_learning_curves
 from .predict import load_numpy_model
 from .prepare import prepare
+from .fileio import read_bytes, sha256_file, write_atomic, write_json_atomic, write_temp
 from .runs import (DEFAULT_MODELS_DIR, Run, RunLock, check_latest, create_run_dir, load_run,
-                   remove_stale_files, set_latest, sha256_file, write_atomic, write_json_atomic,
-                   write_temp)
+                   remove_stale_files, set_latest)
 
 
 @dataclass
@@ -62,10 +64,15 @@ def _save_keras(model, path: Path) -> None:
 
 
 def load_checkpoint(path: Path):
-    """The model after the last finished epoch, with its optimizer state (safe_mode on)."""
+    """The model after the last finished epoch, with its optimizer state (safe_mode on). The
+    file must be a regular file; it is loaded from a private copy of the bytes checked."""
     tf = quiet.tensorflow()
+    data = read_bytes(path)
     try:
-        return tf.keras.models.load_model(path, safe_mode=True)
+        with tempfile.TemporaryDirectory() as tmp:
+            copy = Path(tmp) / path.name
+            copy.write_bytes(data)
+            return tf.keras.models.load_model(copy, safe_mode=True)
     except Exception as exc:
         raise RunFolderError(f"{path.parent}: {path.name} cannot be loaded "
                              f"({type(exc).__name__})") from None
@@ -253,7 +260,7 @@ def _fit(run: Run, model, state: dict, train_part, val_part, models_dir: Path,
     config = run.config
     (x_train, y_train), (x_val, y_val) = train_part, val_part
     val_batches = sorted_batches(lengths(x_val), config.batch_size)
-    committed = dict(state)
+    committed = copy.deepcopy(state)  # what state.json holds now
     with _StopOnSignal() as stopper:
         for epoch in range(state["epoch"], config.epochs):
             # the epoch's batches depend only on (seed, epoch), so a resumed run sees the same
@@ -289,7 +296,7 @@ def _fit(run: Run, model, state: dict, train_part, val_part, models_dir: Path,
             stop_early = state["wait"] >= config.patience
             state["completed"] = stop_early or state["epoch"] == config.epochs
             write_json_atomic(run.state_file, state)  # the commit point of the epoch
-            committed = dict(state)
+            committed = copy.deepcopy(state)  # what state.json holds now
             remove_stale_files(run.path, keep=state["checkpoint"])
             if stop_early:
                 echo(f"Early stopping: validation accuracy has not improved for "

@@ -204,16 +204,29 @@ def test_one_column_csv_keeps_every_record_in_line(guarded, tmp_path):
 
 
 def test_skip_bad_never_resumes_inside_a_quoted_field(guarded, tmp_path):
+    from sentiment_rnn.readers import read_labelled
+
     path = tmp_path / "bad.csv"
     path.write_text('label,text\n1,great fun\n0,"a quoted "x" field\n1,great\n0,"boring\n'
                     '1,invented row inside a quote"\n0,awful\n')
-    found = invoke("evaluate", "--model", guarded, "--data", path, "--skip-bad", "--json")
-    assert found.exit_code == 0, found.output
-    out = json.loads(found.stdout)
-    # line 3 opens 3 quotes, so its record runs until the quotes balance: lines 3-5, one bad
-    # record; line 6's quote then stays open to the end, one more bad record. Nothing is
-    # parsed from inside a quoted field, so no row is invented.
-    assert (out["n"], out["skipped_rows"]) == (1, 2)
+    found = read_labelled(path, skip_bad=True)
+    # line 3's quoted field closes on line 3 and then goes on: one malformed record, alone.
+    # Line 5 opens a field that line 6 closes: one record whose text holds line 6, as the csv
+    # module reads it; line 6 is never taken for a row of its own
+    assert found.texts == ["great fun", "great", "boring\n1,invented row inside a quote",
+                           "awful"]
+    assert found.labels.tolist() == [1, 1, 0, 0]
+    assert (found.skipped, found.first_skipped) == (1, "line 3: not valid CSV (',' expected "
+                                                       "after '\"')")
+
+
+def test_a_quote_inside_an_unquoted_field_is_a_plain_character(guarded, tmp_path):
+    path = tmp_path / "texts.csv"
+    path.write_text('text\nhe is 5" tall and great\nawful\ngreat\n')
+    result = invoke("predict", "--model", guarded, "--file", path, "--format", "jsonl")
+    assert result.exit_code == 0, result.output
+    assert [json.loads(r)["text"] for r in result.stdout.splitlines()] == [
+        'he is 5" tall and great', "awful", "great"]
 
 
 def test_an_unclosed_quote_at_the_end_is_one_bad_record(guarded, tmp_path):
@@ -253,7 +266,7 @@ def test_float_options_refuse_nan_and_infinity(tmp_path, monkeypatch, command, o
 def _plant_weights(run, **changes):
     """Replace arrays of weights.npz and record the new sha256, so that the loader itself is
     what refuses them."""
-    from sentiment_rnn.runs import sha256_file
+    from sentiment_rnn.fileio import sha256_file
 
     with np.load(run / "weights.npz") as npz:
         arrays = {name: npz[name] for name in npz.files}

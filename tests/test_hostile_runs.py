@@ -82,12 +82,12 @@ def test_a_bad_place_for_the_run_fails_before_any_training(in_tmp, tiny_data_dir
 
 @pytest.mark.parametrize("args, start", [
     (["--limit", "2", "--validation-fraction", "0.0001"], "Error: 2 training reviews cannot be"),
-    (["--units", "200000"], "Usage:"),
+    (["--units", "200000"], "Error: Invalid value for '--units': 200000 is not in the range"),
 ])
 def test_impossible_training_settings(in_tmp, tiny_data_dir, args, start):
     result = invoke("train", "--data-dir", tiny_data_dir, *args)
     assert result.exit_code in (1, 2) and "Traceback" not in result.output
-    assert start in result.output
+    assert result.output.startswith(start) and result.output.count("\n") == 1
     assert not (in_tmp / "models").exists()
 
 
@@ -120,7 +120,10 @@ def _fifo(run, name):
 @pytest.mark.parametrize("damage, problem", [
     (lambda r: _state(r, sha256=None), "state.json is invalid (sha256 is null)"),
     (lambda r: _state(r, sha256=["a"]), 'state.json is invalid (sha256 is ["a"])'),
-    (lambda r: _state(r, epoch=-3), "state.json is invalid (best_epoch is not one of"),
+    (lambda r: _state(r, epoch=-3), "state.json is invalid (epoch is -3)"),
+    (lambda r: _state(r, epoch=10**100), "state.json is invalid (epoch is 1000000000000"),
+    (lambda r: _state(r, history=[1, 2]), "state.json is invalid (history has 2 rows for 8"),
+    (lambda r: _state(r, best_val_loss=None), "state.json is invalid (best_val_accuracy and "),
     (lambda r: _state(r, checkpoint="../../etc/passwd"), "state.json is invalid (checkpoint"),
     (lambda r: (r / "state.json").write_text("[" * 100_000 + "]" * 100_000),
      "state.json is not usable JSON (nested too deeply)"),
@@ -146,7 +149,7 @@ def test_resume_checks_the_checkpoint_before_deleting_anything(run_copy, tiny_da
     (run_copy / ".model.x.tmp.keras").write_bytes(b"left by a kill")
     before = {p.name for p in run_copy.iterdir()}
     result = invoke("train", "--resume", run_copy, "--data-dir", tiny_data_dir)
-    assert_one_line(result, f"Error: {run_copy}: checkpoint-001.keras cannot be loaded")
+    assert_one_line(result, f"Error: {run_copy}: checkpoint-001.keras is missing")
     assert {p.name for p in run_copy.iterdir()} == before  # checkpoint-008.keras is still there
 
 
@@ -155,7 +158,6 @@ def test_resume_after_lowering_epochs_finishes_the_run_with_a_word(run_copy, tin
     _state(run_copy, completed=False)
     meta = json.loads((run_copy / "config.json").read_text())
     meta["config"]["epochs"] = 5
-    del meta["vocab"]["sha256"]
     (run_copy / "config.json").write_text(json.dumps(meta))
     result = invoke("train", "--resume", run_copy, "--data-dir", tiny_data_dir)
     assert result.exit_code == 0, result.output

@@ -17,7 +17,8 @@ from sentiment_rnn import inside as inspecting
 from sentiment_rnn.cli import main
 from sentiment_rnn.numpy_rnn import NAMES, NumpyRNN
 from sentiment_rnn.predict import Predictor
-from sentiment_rnn.runs import load_run, sha256_file
+from sentiment_rnn.fileio import sha256_file
+from sentiment_rnn.runs import load_run
 
 LONG = ("zzz the movie was great and fun, qqq the plot was a dull and the story was "
         "boring and the film was superb")  # 23 words, 2 unknown: 21 kept, max_len 12 keeps 12

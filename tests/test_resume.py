@@ -9,7 +9,7 @@ import time
 import numpy as np
 import pytest
 
-from sentiment_rnn.runs import write_atomic
+from sentiment_rnn.fileio import write_atomic
 
 ARGS = ["--limit", "60", "--epochs", "12", "--patience", "12", "--vocab-size", "30",
         "--max-len", "12", "--batch-size", "8", "--learning-rate", "0.01", "--embed-dim", "8",

@@ -1,0 +1,114 @@
+"""Files of a run, safely: atomic writes (temporary file, fsync, rename) and careful reads.
+
+A reader opens a file only if it is a regular file of a sane size, so a FIFO, a device or a
+folder in a run file's place is an error, never a hang or a read of /dev/zero; JSON that Python
+cannot hold (nested too deeply, 5,000-digit integers) is an error too. Used at every stage that
+writes or reads a run folder or a report.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import stat
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from .errors import RunFolderError
+
+
+def current_umask() -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return umask
+
+
+def write_temp(path: Path, write: Callable[[Path], None]) -> Path:
+    """Call `write(tmp)` on a new temporary file beside `path`, fsync it and return its name;
+    on any failure the temporary file is removed."""
+    path = Path(path)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f".tmp{path.suffix}",
+                                   dir=path.parent)
+    except OSError as exc:  # name the file we meant to write, not the temporary one
+        raise OSError(exc.errno, exc.strerror, str(path)) from None
+    os.close(fd)
+    try:
+        os.chmod(tmp, 0o666 & ~current_umask())  # mkstemp makes 0600; give the usual mode
+        write(Path(tmp))
+        with open(tmp, "rb") as f:
+            os.fsync(f.fileno())
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return Path(tmp)
+
+
+def write_atomic(path: Path, write: Callable[[Path], None]) -> None:
+    """Call `write(tmp)` on a temporary file beside `path`, then rename it over `path`."""
+    tmp = write_temp(path, write)
+    try:
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    write_atomic(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+
+
+def write_json_atomic(path: Path, data: object) -> None:
+    write_text_atomic(path, json.dumps(data, indent=2, sort_keys=True) + "\n")
+
+
+MAX_RUN_FILE = 1 << 30  # bytes: a run file larger than this is not one we wrote
+
+
+def read_bytes(path: Path) -> bytes:
+    """A run file's bytes, read only if it is a regular file (never blocks on a FIFO)."""
+    path = Path(path)
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except FileNotFoundError:
+        raise RunFolderError(f"{path.parent}: {path.name} is missing") from None
+    except OSError as exc:
+        raise RunFolderError(f"{path.parent}: {path.name} cannot be read "
+                             f"({exc.strerror})") from None
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):
+        os.close(fd)
+        raise RunFolderError(f"{path.parent}: {path.name} is not a regular file")
+    if info.st_size > MAX_RUN_FILE:
+        os.close(fd)
+        raise RunFolderError(f"{path.parent}: {path.name} is too large ({info.st_size:,} bytes)")
+    with os.fdopen(fd, "rb") as f:
+        try:
+            return f.read()
+        except OSError as exc:
+            raise RunFolderError(f"{path.parent}: {path.name} cannot be read "
+                                 f"({exc.strerror})") from None
+
+
+def read_json(path: Path) -> object:
+    path = Path(path)
+    data = read_bytes(path)
+    try:
+        return json.loads(data.decode("utf-8"))
+    except RecursionError:
+        raise RunFolderError(f"{path.parent}: {path.name} is not usable JSON (nested too "
+                             f"deeply)") from None
+    except (UnicodeDecodeError, ValueError) as exc:  # JSONDecodeError, 5,000-digit integers
+        why = str(exc).split(";")[0][:200]
+        raise RunFolderError(f"{path.parent}: {path.name} is not valid JSON ({why})") from None
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
