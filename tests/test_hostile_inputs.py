@@ -320,3 +320,108 @@ def test_a_text_that_names_a_file_gets_a_note(guarded, tmp_path):
     assert result.exit_code == 0
     assert f"Note: text 1 is the name of a file; to classify its contents, use --file {path}" \
         in result.stderr
+
+
+# --- more classes from a hostile round ------------------------------------------------------------
+
+@pytest.mark.parametrize("content, texts", [
+    (b"great\nfun\rawful\r\nbad\n", ["great", "fun", "awful", "bad"]),  # mixed line ends
+    (b"great\rfun\rawful", ["great", "fun", "awful"]),  # CR alone (old Mac)
+])
+def test_every_kind_of_line_end(guarded, tmp_path, content, texts):
+    path = tmp_path / "texts.txt"
+    path.write_bytes(content)
+    result = invoke("predict", "--model", guarded, "--file", path, "--format", "jsonl")
+    assert [json.loads(r)["text"] for r in result.stdout.splitlines()] == texts
+
+
+def test_the_record_cap_is_exact_in_bytes(guarded, tmp_path):
+    mb = 1 << 20
+    path = tmp_path / "texts.txt"
+    path.write_text("a" * mb + "\n" + "é" * (mb // 2) + "x\n")  # 1 MiB exactly; 1 MiB + 1 byte
+    result = invoke("predict", "--model", guarded, "--file", path, "--max-record-mb", 1,
+                    "--skip-bad", "--format", "jsonl")
+    assert result.exit_code == 0, result.output
+    assert [json.loads(r)["text"][:1] for r in result.stdout.splitlines()] == ["a", ""]
+    assert "1 malformed record(s) labelled unknown, the first at line 2: longer than " \
+        "1,048,576 bytes" in result.stderr
+
+
+def test_a_lone_surrogate_in_json_is_a_malformed_record(guarded, tmp_path):
+    path = tmp_path / "texts.jsonl"
+    path.write_text('{"text": "great"}\n{"text": "great \\ud800 movie"}\n{"text": "awful"}\n')
+    result = invoke("predict", "--model", guarded, "--file", path)
+    assert result.output == (f"Error: {path}, line 2: the text holds '\\ud800', a lone "
+                             f"surrogate, not Unicode text (--skip-bad gives such records the "
+                             f"label unknown)\n")
+    result = invoke("predict", "--model", guarded, "--file", path, "--skip-bad", "--format",
+                    "csv")
+    assert [r.split(",")[0] for r in result.stdout.splitlines()] == [
+        "label", "positive", "unknown", "negative"]
+
+
+def test_format_detection_looks_ahead_one_line_only(guarded, tmp_path):
+    path = tmp_path / "data.txt"
+    path.write_text(" " * 4_000_000 + "\n" + "1\tgreat\n" * 3)
+    out = subprocess.run(["bash", "-c", 'ulimit -v 3000000; "$@"', "_", *CLI, "evaluate",
+                          "--model", str(guarded), "--data", str(path)],
+                         capture_output=True, text=True, timeout=60)
+    one_line(out.stderr, 1, out.returncode, f"Error: {path}: cannot tell the format")
+
+
+def test_huge_finite_weights_are_refused_before_they_overflow(run_copy):
+    with np.load(run_copy / "weights.npz") as npz:
+        w_hh = npz["W_hh"] * 1e30  # float32: large, finite, and enough to overflow a step
+    _plant_weights(run_copy, W_hh=w_hh)
+    for args in (["predict", "great"], ["inspect", "great"], ["inspect", "--json", "great"]):
+        result = invoke(args[0], "--model", run_copy, *args[1:])
+        assert result.exit_code == 1
+        assert result.output == (f"Error: {run_copy}: weights.npz is unusable (weight W_hh "
+                                 f"holds values beyond ±1e+06, which no trained model has)\n")
+
+
+def test_a_giant_extra_array_in_weights_npz_is_never_decompressed(run_copy):
+    import zipfile
+
+    with zipfile.ZipFile(run_copy / "weights.npz", "a", zipfile.ZIP_DEFLATED) as z:
+        with z.open("extra.npy", "w", force_zip64=True) as f:
+            header = {"descr": "<f8", "fortran_order": False, "shape": (400_000_000,)}
+            np.lib.format.write_array_header_1_0(f, header)
+            zeros = bytes(1 << 24)
+            for _ in range(200):  # 3.2 GB of zeros, a few MB compressed
+                f.write(zeros)
+    _plant_weights_hash_only(run_copy)
+    out = subprocess.run(["bash", "-c", 'ulimit -v 2500000; "$@"', "_", *CLI, "predict",
+                          "--model", str(run_copy), "great"], capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("positive")
+
+
+def _plant_weights_hash_only(run):
+    from sentiment_rnn.fileio import sha256_file
+
+    state = json.loads((run / "state.json").read_text())
+    state["sha256"]["weights.npz"] = sha256_file(run / "weights.npz")
+    (run / "state.json").write_text(json.dumps(state))
+
+
+def test_an_unknown_text_is_unknown_in_inspect_on_a_keep_oov_run(tiny_data_dir, tmp_path):
+    from conftest import TINY_TRAIN_ARGS
+
+    run = tmp_path / "oov-run"
+    result = invoke("train", *TINY_TRAIN_ARGS, "--epochs", "1", "--keep-oov", "--run-dir", run,
+                    "--data-dir", tiny_data_dir)
+    assert result.exit_code == 0, result.output
+    report = json.loads(invoke("inspect", "--model", run, "--json", "zzz qqq").stdout)
+    assert (report["label"], report["probability"]) == ("unknown", None)
+    assert [r["status"] for r in report["tokens"]] == ["read", "read"]  # read as <oov>, id 1
+
+
+def test_a_report_is_never_written_into_a_run_folder(guarded, tmp_path):
+    data = tmp_path / "d.tsv"
+    data.write_text("1\tgreat\n0\tawful\n")
+    result = invoke("evaluate", "--model", guarded, "--data", data, "--report", guarded)
+    assert result.exit_code == 1
+    assert result.stderr == (f"Error: {guarded}: is a run folder; write the report into "
+                             f"another folder\n")
