@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 from sentiment_rnn.config import TrainConfig
-from sentiment_rnn.train import train
+from sentiment_rnn.training import train
 
 LEVERS = {
     "default (label-aware vocab, OOV dropped, last 200 tokens, Adam 1e-3, clipnorm 1, "

@@ -63,6 +63,7 @@ def same_ids(args) -> dict:
     config = TrainConfig(seed=args.seed, limit=args.limit)
     started = time.perf_counter()
     vocab, (x_train, y_train), (x_val, y_val) = prepare(config, None)
+    x_train, x_val = x_train.astype(np.int32), x_val.astype(np.int32)  # stored as uint16
     prepare_s = time.perf_counter() - started
     config = config.replace(vocab_size=min(config.vocab_size, len(vocab)))
     tf.config.experimental.enable_op_determinism()  # as `sentiment-rnn train` runs

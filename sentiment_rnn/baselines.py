@@ -66,7 +66,7 @@ def baselines(run: Run, texts: list[str], ids: np.ndarray, data_dir=None) -> lis
     are `ids`), all trained on the run's training part of the IMDB train split."""
     from sklearn.feature_extraction.text import TfidfVectorizer
 
-    from .prepare import prepare, train_validation_texts
+    from .prepare import labelled_texts, prepare
     from .text import tokenize
 
     cfg = run.config
@@ -76,7 +76,7 @@ def baselines(run: Run, texts: list[str], ids: np.ndarray, data_dir=None) -> lis
     size = cfg.vocab_size
     bow, bow_c = fit_logistic_regression(bag_of_words(x_train, size), y_train,
                                          bag_of_words(x_val, size), y_val)
-    (t_train, _), (t_val, _) = train_validation_texts(cfg, data_dir)
+    (t_train, _), (t_val, _) = labelled_texts(cfg, data_dir)
     tfidf = TfidfVectorizer(tokenizer=tokenize, lowercase=False, token_pattern=None,
                             ngram_range=(1, 2), min_df=TFIDF_MIN_DF, sublinear_tf=True,
                             dtype=np.float64)

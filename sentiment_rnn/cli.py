@@ -1,14 +1,12 @@
 """The command line: a thin Click layer over train, evaluate, predict and inspect.
 
-Library functions raise plain exceptions (`errors.py`); the group's guard turns them, and every
-OSError or unexpected error, into one line `Error: ...` with exit code 1. The traceback shows
-only with `--debug` or SENTIMENT_RNN_DEBUG=1. Option ranges are checked here, where input enters.
+Each command parses its options, calls the library and prints; `guard.py` turns any error into
+one line. Option ranges are checked here, where input enters.
 """
 
 from __future__ import annotations
 
 import json
-import math
 import os
 import sys
 import time
@@ -16,95 +14,12 @@ from pathlib import Path
 
 import click
 
-from . import __version__
+from . import __version__, guard
 from .config import LIMITS, VOCAB_METHODS, TrainConfig
-from .errors import SentimentRNNError
+from .guard import DEBUG_ENV, FiniteFloat, GuardedGroup, one_line
 
 DEFAULTS = TrainConfig()
-DEBUG_ENV = "SENTIMENT_RNN_DEBUG"
 INSPECT_LIMIT = 1 << 20  # bytes of text `inspect` traces: a row per word, so not 10 MB
-
-
-def _debugging() -> bool:
-    ctx = click.get_current_context(silent=True)
-    flag = bool(ctx and ctx.find_root().params.get("debug"))
-    return flag or os.environ.get(DEBUG_ENV, "") not in ("", "0")
-
-
-def _one_line(exc: BaseException) -> str:
-    """An error as one line: the reason, and the path where the OS names one."""
-    if isinstance(exc, OSError):
-        where = f"{exc.filename}: " if exc.filename else ""
-        if exc.errno is not None and exc.strerror:
-            return f"{where}{exc.strerror}"
-        return f"{where}{exc}"
-    text = " ".join(str(exc).split())
-    return text[:300] + ("..." if len(text) > 300 else "")
-
-
-def _error_line(message: str) -> str:
-    """`Error: message` on one line, whatever the message holds (a file name with a newline)."""
-    return "Error: " + message.replace("\r", "\\r").replace("\n", "\\n")
-
-
-class GuardedGroup(click.Group):
-    """A Click group whose commands never end in a traceback (unless asked for), and whose
-    errors, usage errors included, are one line on standard error."""
-
-    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
-        if not standalone_mode:
-            return super().main(args, prog_name, complete_var, False, **extra)
-        try:
-            code = super().main(args, prog_name, complete_var, False, **extra)
-        except click.UsageError as exc:
-            hint = (f" (see '{exc.ctx.command_path} --help')" if exc.ctx is not None else "")
-            click.echo(_error_line(exc.format_message() + hint), err=True)
-            sys.exit(exc.exit_code)
-        except click.ClickException as exc:
-            click.echo(_error_line(exc.format_message()), err=True)
-            sys.exit(exc.exit_code)
-        except click.Abort:
-            click.echo("Aborted.", err=True)
-            sys.exit(130)
-        sys.exit(code if isinstance(code, int) else 0)
-
-    def invoke(self, ctx):
-        try:
-            return super().invoke(ctx)
-        except (click.exceptions.ClickException, click.exceptions.Exit, click.Abort,
-                SystemExit, KeyboardInterrupt):
-            raise
-        except SentimentRNNError as exc:
-            if _debugging():
-                raise
-            raise click.ClickException(str(exc)) from None
-        except MemoryError:
-            if _debugging():
-                raise
-            raise click.ClickException("out of memory") from None
-        except OSError as exc:
-            if _debugging():
-                raise
-            raise click.ClickException(_one_line(exc)) from None
-        except Exception as exc:  # noqa: BLE001 (the one place that catches everything)
-            if _debugging():
-                raise
-            name = type(exc).__name__
-            if name == "ResourceExhaustedError":
-                raise click.ClickException("out of memory (TensorFlow could not allocate a "
-                                           "tensor; use a smaller model or batch)") from None
-            raise click.ClickException(f"unexpected {name}: {_one_line(exc)} (run with "
-                                       f"--debug or {DEBUG_ENV}=1 for the traceback)") from None
-
-
-class FiniteFloat(click.FloatRange):
-    """A FloatRange that also refuses NaN and infinity, which compare false with any bound."""
-
-    def convert(self, value, param, ctx):
-        number = super().convert(value, param, ctx)
-        if not math.isfinite(number):
-            self.fail(f"{value!r} is not a finite number.", param, ctx)
-        return number
 
 
 @click.group(cls=GuardedGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -120,26 +35,44 @@ def main(debug):
 
 
 def run() -> None:
-    """The `sentiment-rnn` program: `main`, then a last flush of standard output that turns a
-    full disk or a closed pipe into an error line instead of Python's shutdown noise."""
-    code = 0
-    try:
-        main(prog_name="sentiment-rnn")
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-    try:
-        sys.stdout.flush()
-    except OSError as exc:
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        if not isinstance(exc, BrokenPipeError):
-            sys.stderr.write(f"Error: cannot write the output ({_one_line(exc)})\n")
-        code = code or 1
-    sys.exit(code)
+    """The `sentiment-rnn` program."""
+    guard.run(main)
 
 
 MODEL_OPTION = click.option(
     "--model", "model_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
     help="Run folder to use.  [default: models/latest]")
+def _values(ctx, param, value):
+    """--positive 4,5 -> ("4", "5")."""
+    if value is None:
+        return ()
+    values = tuple(v.strip() for v in value.split(",") if v.strip())
+    if not values:
+        raise click.BadParameter("give one or more comma-separated label values")
+    return values
+
+
+TEXT_COLUMN_OPTION = click.option(
+    "--text-column", default=None, help="Column (or JSON key) holding the text.  [default: the "
+    "first of text, review, sentence, content]")
+LABEL_OPTIONS = [
+    click.option("--label-column", default=None, help="Column (or JSON key) holding the label. "
+                 " [default: the first of label, sentiment, polarity, target]"),
+    click.option("--positive", callback=_values, default=None, help="Comma-separated label "
+                 "values read as positive, such as 4,5 for star ratings; rows with values that "
+                 "are neither positive nor negative are counted and left out.  [default: 1, "
+                 "pos, positive]"),
+    click.option("--negative", callback=_values, default=None, help="Comma-separated label "
+                 "values read as negative, such as 1,2.  [default: 0, neg, negative]"),
+]
+
+
+def label_options(func):
+    for option in reversed([TEXT_COLUMN_OPTION, *LABEL_OPTIONS]):
+        func = option(func)
+    return func
+
+
 DATA_DIR_OPTION = click.option(
     "--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
     help="tensorflow-datasets folder holding imdb_reviews/.  [default: $TFDS_DATA_DIR, else data/]")
@@ -183,6 +116,17 @@ DATA_DIR_OPTION = click.option(
               help="Random seed; the same seed gives the same run on the same machine.")
 @click.option("--limit", type=click.IntRange(min=2), default=None, show_default=True,
               help="Use only the first N training reviews, for quick tries.")
+@click.option("--data", "data", type=click.Path(exists=True, dir_okay=False, allow_dash=True),
+              default=None, help="Train on a labelled file instead (CSV or TSV with a header, "
+              "headerless TSV label<TAB>text, JSON Lines; - for standard input); its validation "
+              "part is drawn from each label after a seeded shuffle.  [default: --dataset]")
+@click.option("--validation-data", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="With --data: a labelled file for model selection instead.  [default: part "
+                   "of --data]")
+@click.option("--dataset", default=DEFAULTS.dataset, show_default=True,
+              help="A tensorflow-datasets dataset with a text and a 0/1 label to train on (its "
+                   "train split; evaluate reads its test split).")
+@label_options
 @click.option("--run-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Folder for this run.  [default: models/<timestamp>]")
 @click.option("--resume", "resume_dir", type=click.Path(file_okay=False, path_type=Path),
@@ -190,9 +134,10 @@ DATA_DIR_OPTION = click.option(
                                  "its saved settings are used.  [default: start a new run]")
 @DATA_DIR_OPTION
 def train(resume_dir, run_dir, data_dir, keep_oov, **settings):
-    """Train the RNN on the IMDB train split and save a run folder."""
-    from .train import resume as resume_training
-    from .train import train as run_training
+    """Train the RNN on the IMDB train split (or --data FILE, or --dataset NAME) and save a
+    run folder."""
+    from .training import resume as resume_training
+    from .training import train as run_training
 
     started = time.perf_counter()
     if resume_dir is not None:
@@ -204,6 +149,10 @@ def train(resume_dir, run_dir, data_dir, keep_oov, **settings):
                                    f"{', '.join(given)}")
         result = resume_training(resume_dir, data_dir, echo=click.echo)
     else:
+        if settings["validation_data"] and not settings["data"]:
+            raise click.UsageError("--validation-data needs --data FILE")
+        if bool(settings["positive"]) != bool(settings["negative"]):
+            raise click.UsageError("give both --positive and --negative, or neither")
         config = TrainConfig(drop_oov=not keep_oov, **settings)
         result = run_training(config, run_dir, data_dir, echo=click.echo)
     click.echo(f"Training took {time.perf_counter() - started:.1f} s")
@@ -243,22 +192,30 @@ INPUT_FORMAT_OPTION = click.option(
               default=None, help="Also write metrics.json and confusion-matrix, ROC-curve and "
                                  "calibration PNGs into this folder, all or nothing.  "
                                  "[default: no report]")
+@label_options
 @click.option("--baselines", "with_baselines", is_flag=True,
               help="Also score the majority class, a bag-of-words logistic regression on the "
                    "same vocabulary and a TF-IDF one on all words and pairs, all trained on the "
-                   "run's training part of the IMDB train split (reads it).")
+                   "run's training part of its training data (reads it).")
 def evaluate(model_dir, data_dir, backend, as_json, data_file, input_format, skip_bad,
-             max_record_mb, report_dir, with_baselines):
-    """Score a trained model on the IMDB test split (25,000 reviews) or on a labelled file."""
-    from .evaluate import run_evaluation
+             max_record_mb, report_dir, with_baselines, text_column, label_column, positive,
+             negative):
+    """Score a trained model on the IMDB test split (25,000 reviews; the test split of the
+    run's --dataset) or on a labelled file. The columns and label values the run was trained
+    with are used unless given."""
+    from .evaluation import run_evaluation
     from .reports import REPORT_FILES, write_report
     from .runs import resolve_run_dir
 
     if (skip_bad or input_format != "auto") and data_file is None:
         raise click.UsageError("--skip-bad and --input-format need --data FILE")
     run_dir = resolve_run_dir(model_dir)
+    if bool(positive) != bool(negative):
+        raise click.UsageError("give both --positive and --negative, or neither")
     ev = run_evaluation(run_dir, data_file, skip_bad, data_dir, backend, with_baselines,
-                        input_format=input_format, limit=max_record_mb << 20)
+                        input_format=input_format, limit=max_record_mb << 20,
+                        text_column=text_column, label_column=label_column,
+                        positive=positive, negative=negative)
     # the results first: a report that cannot be written does not lose them
     if as_json:
         click.echo(json.dumps(ev.to_json(), allow_nan=False))
@@ -269,44 +226,9 @@ def evaluate(model_dir, data_dir, backend, as_json, data_file, input_format, ski
             write_report(report_dir, ev, run_dir)
         except OSError as exc:
             raise click.ClickException(f"the report could not be written, nothing of it was "
-                                       f"kept: {_one_line(exc)}") from None
+                                       f"kept: {one_line(exc)}") from None
         click.echo(f"\nReport: {report_dir}/ ({', '.join(REPORT_FILES)})",
                    err=as_json)
-
-
-def _refuse_output_into(source) -> None:
-    """Like cat: refuse to write into the file being read, which would never end."""
-    try:
-        out = os.fstat(sys.stdout.fileno())
-    except (OSError, AttributeError, ValueError):
-        return
-    import stat
-
-    if (source.stat is not None and stat.S_ISREG(out.st_mode)
-            and (out.st_dev, out.st_ino) == (source.stat.st_dev, source.stat.st_ino)):
-        raise click.ClickException(f"{source.name}: standard output is this input file; write "
-                                   f"the results to another file")
-
-
-def _write_chunks(chunks, source=None) -> None:
-    """Write and flush each chunk of output as it comes, with a progress bar (bytes read) on
-    standard error when that is a terminal, the output is not and the input has a size."""
-    import stat
-
-    size = source.stat.st_size if source is not None and source.stat is not None and \
-        stat.S_ISREG(source.stat.st_mode) else 0
-    try:
-        if size and sys.stderr.isatty() and not sys.stdout.isatty():
-            with click.progressbar(length=size, label="Predicting", file=sys.stderr) as bar:
-                for text in chunks:
-                    click.echo(text, nl=False)
-                    bar.update(source.bytes - bar.pos)
-        else:
-            for text in chunks:
-                click.echo(text, nl=False)
-    except BrokenPipeError:  # e.g. `| head`: the reader has all it wants
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        sys.exit(1)
 
 
 @main.command()
@@ -329,9 +251,10 @@ def _write_chunks(chunks, source=None) -> None:
               help="Give a malformed record (bad JSON or CSV, too long) the label unknown "
                    "instead of stopping at it; the count goes to standard error.")
 @MAX_RECORD_OPTION
+@TEXT_COLUMN_OPTION
 @click.argument("texts", nargs=-1)
 def predict(model_dir, backend, as_json, file, input_format, out_format, threshold, skip_bad,
-            max_record_mb, texts):
+            max_record_mb, text_column, texts):
     """Classify each TEXT as positive or negative.
 
     Give - as the only TEXT (or --file -) to read one review per line from standard input.
@@ -341,8 +264,9 @@ def predict(model_dir, backend, as_json, file, input_format, out_format, thresho
     --max-record-mb) or invalid UTF-8 stops it with its line number. Results are written 1,000
     at a time as they come, in constant memory.
     """
-    from .output import classify_stream
+    from .output import classify_stream, refuse_output_into, write_chunks
     from .predict import Predictor
+    from .columns import Columns
     from .readers import Skipped, read_texts
     from .streams import Source
     from .runs import resolve_run_dir
@@ -363,13 +287,14 @@ def predict(model_dir, backend, as_json, file, input_format, out_format, thresho
     predictor = Predictor(resolve_run_dir(model_dir), backend)
     counts: dict = {}
     if file is None:
-        _write_chunks(classify_stream(predictor, texts, fmt, threshold, counts=counts))
+        write_chunks(classify_stream(predictor, texts, fmt, threshold, counts=counts))
     else:
         skipped = Skipped()
         with Source(file, max_record_mb << 20) as source:
-            _refuse_output_into(source)
-            _write_chunks(classify_stream(predictor, read_texts(source, input_format, skip_bad,
-                                                                skipped),
+            refuse_output_into(source)
+            texts_in = read_texts(source, input_format, skip_bad, skipped,
+                                  Columns(text=text_column))
+            write_chunks(classify_stream(predictor, texts_in,
                                           fmt, threshold, counts=counts), source)
         if skipped.count:
             click.echo(f"Note: {skipped.count:,} malformed record(s) labelled unknown, the "

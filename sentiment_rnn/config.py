@@ -7,6 +7,7 @@ A `TrainConfig` is saved as `config.json` in each run folder and rebuilt from it
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass, fields
 
 from .errors import ConfigError
@@ -20,6 +21,14 @@ LIMITS = {"vocab_size": 1_000_000, "max_len": 100_000, "embed_dim": 4096, "units
 
 @dataclass(frozen=True)
 class TrainConfig:
+    # data
+    dataset: str = "imdb_reviews"  # tensorflow-datasets dataset to train on (its train split)
+    data: str | None = None  # a labelled file to train on instead (CSV, TSV or JSON Lines)
+    validation_data: str | None = None  # a labelled file for model selection; else part of data
+    text_column: str | None = None  # the data file's text column; else a common name
+    label_column: str | None = None  # the data file's label column; else a common name
+    positive: tuple = ()  # label values read as positive (with negative); else 0/1, neg/pos
+    negative: tuple = ()  # label values read as negative
     # text -> ids
     vocab_size: int = 1000  # vocabulary entries, including 0 = padding and 1 = out of vocabulary
     vocab_method: str = "label-aware"  # how the words are chosen: "label-aware" or "frequency"
@@ -76,6 +85,23 @@ class TrainConfig:
                               f"got {self.seed!r}")
         if self.limit is not None and (not _is_int(self.limit) or self.limit < 2):
             raise ConfigError(f"limit must be a whole number >= 2, got {self.limit!r}")
+        if not isinstance(self.dataset, str) or not re.fullmatch(r"[\w.-]+(/[\w.-]+)*(:[\w.]+)?",
+                                                                 self.dataset):
+            raise ConfigError(f"dataset must be a tensorflow-datasets name, got "
+                              f"{self.dataset!r}")
+        for name in ("data", "validation_data", "text_column", "label_column"):
+            value = getattr(self, name)
+            if value is not None and (not isinstance(value, str) or not value.strip()):
+                raise ConfigError(f"{name} must be a non-empty text, got {value!r}")
+        if self.validation_data is not None and self.data is None:
+            raise ConfigError("validation_data needs data (a training file)")
+        for name in ("positive", "negative"):
+            value = getattr(self, name)
+            if not isinstance(value, tuple) or not all(isinstance(v, str) and v.strip()
+                                                       for v in value):
+                raise ConfigError(f"{name} must be label values, got {value!r}")
+        if bool(self.positive) != bool(self.negative):
+            raise ConfigError("give both positive and negative label values, or neither")
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -89,6 +115,8 @@ class TrainConfig:
         unknown = sorted(set(data) - known)
         if unknown:
             raise ConfigError(f"unknown configuration keys: {', '.join(unknown)}")
+        data = {k: tuple(v) if k in ("positive", "negative") and isinstance(v, list) else v
+                for k, v in data.items()}
         try:
             return cls(**data)
         except TypeError as exc:  # should not happen once keys are known; kept one-line anyway

@@ -99,9 +99,10 @@ def parity(run: Run, model: NumpyRNN, n: int, data_dir=None) -> dict:
             "ok": bool(worst <= TOLERANCE)}  # NaN is not ok
 
 
-def overview(run_dir, check: int = 1000, data_dir=None) -> dict:
-    """Everything `inspect` shows without a text; `check` = 0 skips the parity check."""
-    run, model = load(run_dir)
+def overview(run_dir, check: int = 1000, data_dir=None, loaded=None) -> dict:
+    """Everything `inspect` shows without a text; `check` = 0 skips the parity check.
+    `loaded` is (run, model) already loaded by `load`."""
+    run, model = loaded or load(run_dir)
     return {"model": str(run_dir), "weights": weights(model), "memory": memory(model.W_hh),
             "parity": parity(run, model, check, data_dir) if check else None,
             "words": word_ranking(run, model)}
@@ -152,9 +153,10 @@ def format_overview(report: dict) -> str:
 
 # ---------------------------------------------------------------------------- a text, step by step
 
-def trace(run_dir, text: str) -> dict:
-    """The seed notebook's loop on the real weights: h_t and P(positive) after every word."""
-    run, model = load(run_dir)
+def trace(run_dir, text: str, loaded=None) -> dict:
+    """The seed notebook's loop on the real weights: h_t and P(positive) after every word.
+    `loaded` is (run, model) already loaded by `load`."""
+    run, model = loaded or load(run_dir)
     cfg = run.config
     tokens = tokenize(text)
     ids = run.vocab.lookup(tokens)

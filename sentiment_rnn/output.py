@@ -14,10 +14,15 @@ import csv
 import io
 import json
 import math
+import os
+import stat
+import sys
 from collections.abc import Iterable, Iterator, Sequence
 
+import click
 import numpy as np
 
+from .errors import SentimentRNNError
 from .predict import UNKNOWN, Predictor, label
 
 OUTPUT_FORMATS = ("text", "csv", "jsonl")
@@ -89,3 +94,36 @@ def classify_stream(predictor: Predictor, texts: Iterable[str | None], fmt: str 
             chunk, first = [], False
     if chunk or first:
         yield rows()
+
+
+# ---- writing them ----------------------------------------------------------------------------
+
+def refuse_output_into(source) -> None:
+    """Like cat: refuse to write into the file being read, which would never end."""
+    try:
+        out = os.fstat(sys.stdout.fileno())
+    except (OSError, AttributeError, ValueError):
+        return
+    if (source.stat is not None and stat.S_ISREG(out.st_mode)
+            and (out.st_dev, out.st_ino) == (source.stat.st_dev, source.stat.st_ino)):
+        raise SentimentRNNError(f"{source.name}: standard output is this input file; write "
+                                f"the results to another file")
+
+
+def write_chunks(chunks, source=None) -> None:
+    """Write and flush each chunk of output as it comes, with a progress bar (bytes read) on
+    standard error when that is a terminal, the output is not and the input has a size."""
+    size = source.stat.st_size if source is not None and source.stat is not None and \
+        stat.S_ISREG(source.stat.st_mode) else 0
+    try:
+        if size and sys.stderr.isatty() and not sys.stdout.isatty():
+            with click.progressbar(length=size, label="Predicting", file=sys.stderr) as bar:
+                for text in chunks:
+                    click.echo(text, nl=False)
+                    bar.update(source.bytes - bar.pos)
+        else:
+            for text in chunks:
+                click.echo(text, nl=False)
+    except BrokenPipeError:  # e.g. `| head`: the reader has all it wants
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(1)

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import InputTextError
-from .evaluate import CALIBRATION_BINS, calibration_bins, expected_calibration_error
+from .evaluation import CALIBRATION_BINS, calibration_bins, expected_calibration_error
 from .fileio import write_atomic
 
 MAX_LABELS = 120  # most words written on a trace's axis; longer texts label every k-th word
@@ -121,8 +121,13 @@ def plot_learning_curves(history: list[dict], path: str | Path,
 
 
 def plot_trace(report: dict, path: str | Path) -> Path:
+    """`trace_figure` written to a PNG file."""
+    return _save(trace_figure(report), path)
+
+
+def trace_figure(report: dict):
     """A trace from `inside.trace`: running P(positive) over the words read, above a heatmap of
-    the hidden state h_t (units x time) on the same word axis."""
+    the hidden state h_t (units x time) on the same word axis. A matplotlib Figure."""
     read = [r for r in report["tokens"] if r["status"] == "read"]
     if not read:
         raise InputTextError("no word of the text is in the vocabulary, so there is nothing to plot")
@@ -139,7 +144,9 @@ def plot_trace(report: dict, path: str | Path) -> Path:
     top.scatter(steps, probs, c=np.where(probs >= 0.5, "tab:green", "tab:red"), s=18, zorder=3)
     top.set_ylim(0, 1)
     top.set_ylabel("P(positive)")
-    top.set_title(f"P(positive | words so far): {report['probability']:.3f} "
+    final = report["probability"]
+    top.set_title(f"P(positive | words so far): "
+                  f"{'no known word' if final is None else f'{final:.3f}'} "
                   f"({report['label']}) after {len(read)} words")
 
     image = bottom.imshow(states.T, aspect="auto", cmap="RdBu_r", vmin=-1, vmax=1,
@@ -152,4 +159,4 @@ def plot_trace(report: dict, path: str | Path) -> Path:
                       fontsize=8)
     bottom.set_xlim(0, len(read) + 0.5)
     fig.colorbar(image, ax=[top, bottom], label="h_t", shrink=0.6)
-    return _save(fig, path)
+    return fig

@@ -1,20 +1,36 @@
-"""Data preparation: IMDB train split -> training and validation parts -> vocabulary -> ids.
+"""Data preparation: labelled texts -> training and validation parts -> vocabulary -> ids.
 
-    texts (data.py) -> tokens (text.py) -> vocabulary from the training part only -> ids
+    texts (data.py: a tfds split; readers.py: a user's file) -> tokens (text.py)
+      -> split -> vocabulary from the training part only -> ids, written once
 
-The one place that splits the train split and builds the vocabulary, used by training, the
-baselines and the benchmarks alike. The last `validation_fraction` of the train split is the
-validation part (tfds' order is already shuffled); the test split is never read here.
+The one place that splits the data and builds the vocabulary, used by training, the baselines
+and the benchmarks alike. IMDB (and any tfds dataset) keeps its order, already shuffled: the
+last `validation_fraction` is the validation part. A user's file is often sorted by label or
+date, so its validation part is taken after a seeded shuffle, the same fraction of each label;
+or it is a second file (`validation_data`). The test split is never read here.
+
+Memory stays bounded as the data grows: texts are tokenized as they stream in and written to a
+scratch file of tokens; the labels (one byte each) are all that stays in memory; the ids are
+written once into .npy files that training memory-maps (`folder`), or held in memory for small
+uses (`folder=None`).
 """
 
 from __future__ import annotations
 
+import os
+import tempfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
 import numpy as np
 
 from .config import TrainConfig
-from .data import load_split
-from .errors import ConfigError
-from .text import Vocabulary, encode_tokens, tokenize
+from .errors import ConfigError, DataFileError
+from .text import Vocabulary, to_ids, tokenize
+
+IDS_FILES = {"train": "ids-train.npy", "validation": "ids-validation.npy"}
+LABEL_FILES = {"train": "labels-train.npy", "validation": "labels-validation.npy"}
 
 
 def split_train_validation(n: int, fraction: float) -> int:
@@ -27,24 +43,198 @@ def split_train_validation(n: int, fraction: float) -> int:
     return n - n_val
 
 
-def train_validation_texts(config: TrainConfig, data_dir=None):
-    """(texts, labels) of the training part and of the validation part of the train split."""
-    texts, labels = load_split("train", data_dir, limit=config.limit)
-    cut = split_train_validation(len(texts), config.validation_fraction)
-    return (texts[:cut], labels[:cut]), (texts[cut:], labels[cut:])
+def stratified_validation(labels: np.ndarray, fraction: float, seed: int) -> np.ndarray:
+    """A boolean mask of the validation rows: `fraction` of each label's rows, drawn by a
+    shuffle seeded with `seed`, so a file sorted by label or date splits fairly."""
+    rng = np.random.default_rng([seed, 1])  # not the stream training draws its batches from
+    mask = np.zeros(len(labels), dtype=bool)
+    for value in (0, 1):
+        rows = np.flatnonzero(labels == value)
+        mask[rng.permutation(rows)[:int(round(len(rows) * fraction))]] = True
+    if not mask.any() or mask.all():
+        raise ConfigError(f"{len(labels):,} labelled texts cannot be split into a training and "
+                          f"a validation part with validation fraction {fraction:g}; use more "
+                          f"texts, another fraction or --validation-data")
+    return mask
 
 
-def prepare(config: TrainConfig, data_dir=None, vocab: Vocabulary | None = None):
-    """Load and tokenize the train split once; return the vocabulary (built from the training
-    part unless given) and the (ids, labels) of the training and validation parts, each ids
-    array (reviews, max_len) int32, padded in front."""
-    (train_texts, train_labels), (val_texts, val_labels) = train_validation_texts(config, data_dir)
-    texts, cut = train_texts + val_texts, len(train_texts)
-    labels = np.concatenate([train_labels, val_labels])
-    tokens = [tokenize(t) for t in texts]
-    if vocab is None:
-        vocab = Vocabulary.build(tokens[:cut], labels[:cut], config.vocab_size,
-                                 config.vocab_method)
-    # (reviews, max_len), made once: every epoch reads these ids
-    x = encode_tokens(tokens, vocab, config.max_len, config.drop_oov, length=config.max_len)
-    return vocab, (x[:cut], labels[:cut]), (x[cut:], labels[cut:])
+@dataclass
+class Source:
+    """Where labelled texts come from, and what was found there (written to config.json)."""
+
+    description: dict = field(default_factory=dict)
+
+
+def _tfds_batches(config: TrainConfig, data_dir, info: dict) -> Iterator[tuple[list, np.ndarray]]:
+    from .data import iter_split, resolve_data_dir
+
+    n, batches = iter_split("train", data_dir, limit=config.limit, dataset=config.dataset)
+    info.update(source=f"tensorflow-datasets {config.dataset}, train split",
+                folder=str(resolve_data_dir(data_dir)), rows=n)
+    return batches
+
+
+def _file_batches(path: str, config: TrainConfig, info: dict,
+                  batch: int = 4096) -> Iterator[tuple[list, np.ndarray]]:
+    from .columns import Columns, LabelMap
+    from .readers import iter_labelled
+
+    found = iter_labelled(path, columns=Columns(config.text_column, config.label_column),
+                          labels=LabelMap(config.positive, config.negative))
+    texts, labels = [], []
+    for text, label in found:
+        if config.limit is not None and found.count > config.limit:
+            break
+        texts.append(text)
+        labels.append(label)
+        if len(texts) == batch:
+            yield texts, np.asarray(labels, dtype=np.int32)
+            texts, labels = [], []
+    if texts:
+        yield texts, np.asarray(labels, dtype=np.int32)
+    info.update(found.describe())
+
+
+class _Batches:
+    """The batches of (texts, labels) of the training data: a tfds split, a file, or a file and
+    then a validation file; `first_part` counts the rows of the first."""
+
+    def __init__(self, config: TrainConfig, data_dir, info: dict):
+        self.config, self.data_dir, self.info = config, data_dir, info
+        self.first_part = 0
+
+    def __iter__(self):
+        config, info = self.config, self.info
+        if config.data is None:
+            first = _tfds_batches(config, self.data_dir, info)
+        else:
+            first = _file_batches(config.data, config, info)
+        for texts, ys in first:
+            self.first_part += len(ys)
+            yield texts, ys
+        if config.validation_data is not None:
+            info["validation_file"] = {}
+            yield from _file_batches(config.validation_data, config, info["validation_file"])
+
+
+def _batches(config: TrainConfig, data_dir, info: dict) -> _Batches:
+    return _Batches(config, data_dir, info)
+
+
+def _validation_mask(config: TrainConfig, labels: np.ndarray, first_part: int,
+                     info: dict) -> np.ndarray:
+    """Which rows are the validation part, and a note of how they were chosen."""
+    if config.validation_data is not None:
+        info["validation"] = f"the file {config.validation_data}"
+        return np.arange(len(labels)) >= first_part
+    if config.data is None:
+        cut = split_train_validation(len(labels), config.validation_fraction)
+        info["validation"] = f"the last {config.validation_fraction:.0%} of the train split"
+        return np.arange(len(labels)) >= cut
+    info["validation"] = (f"{config.validation_fraction:.0%} of each label, after a shuffle "
+                          f"seeded with {config.seed}")
+    return stratified_validation(labels, config.validation_fraction, config.seed)
+
+
+def labelled_texts(config: TrainConfig, data_dir=None):
+    """The training and validation parts as (texts, labels) in memory, split as `prepare`
+    splits them: for the baselines, which read whole texts."""
+    batches = _batches(config, data_dir, {})
+    texts, labels = [], []
+    for t, ys in batches:
+        texts.extend(t)
+        labels.append(np.asarray(ys, dtype=np.int32))
+    labels = np.concatenate(labels) if labels else np.empty(0, np.int32)
+    is_val = _validation_mask(config, labels, batches.first_part, {})
+    return ([t for t, v in zip(texts, is_val) if not v], labels[~is_val]), \
+        ([t for t, v in zip(texts, is_val) if v], labels[is_val])
+
+
+def _tokenize_to(batches: Iterable[tuple[list, np.ndarray]], path: Path) -> np.ndarray:
+    """Write each text's tokens as one line of `path`; return the labels (int8)."""
+    labels = []
+    with open(path, "w", encoding="utf-8") as f:
+        for texts, ys in batches:
+            f.writelines(" ".join(tokenize(t)) + "\n" for t in texts)
+            labels.append(np.asarray(ys, dtype=np.int8))
+    return np.concatenate(labels) if labels else np.empty(0, np.int8)
+
+
+def _token_lines(path: Path) -> Iterator[list[str]]:
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            yield line.split()
+
+
+def _ids_array(folder: Path | None, part: str, rows: int, width: int, vocab_size: int):
+    """A zero (rows, width) array for a part's ids: a new .npy memory map in `folder`, or in
+    memory. uint16 when the vocabulary fits, so a review's ids take half the space."""
+    dtype = np.uint16 if vocab_size <= np.iinfo(np.uint16).max + 1 else np.int32
+    if folder is None:
+        return np.zeros((rows, width), dtype=dtype)
+    return np.lib.format.open_memmap(folder / IDS_FILES[part], mode="w+", dtype=dtype,
+                                     shape=(rows, width))
+
+
+def prepare(config: TrainConfig, data_dir=None, vocab: Vocabulary | None = None,
+            folder: Path | None = None, source: Source | None = None):
+    """Read, split, tokenize and encode the training data once; return the vocabulary (built
+    from the training part unless given) and the (ids, labels) of the training and validation
+    parts, ids (reviews, max_len) padded in front. With `folder`, the ids and labels are also
+    written there (memory-mapped); `source` gets the description of the data."""
+    info = {} if source is None else source.description
+    with tempfile.TemporaryDirectory(prefix=".prepare-", suffix=".tmp", dir=folder) as scratch:
+        tokens_path = Path(scratch) / "tokens.txt"
+        batches = _batches(config, data_dir, info)
+        labels = _tokenize_to(batches, tokens_path)
+        is_val = _validation_mask(config, labels, batches.first_part, info)
+        if len(labels) < 2 or is_val.all() or not is_val.any():
+            raise DataFileError("the training data needs at least one review in each of the "
+                                "training and validation parts")
+        info.update(train_reviews=int((~is_val).sum()), validation_reviews=int(is_val.sum()),
+                    train_positive_share=float(labels[~is_val].mean()))
+        if vocab is None:
+            train_rows = (t for t, v in zip(_token_lines(tokens_path), is_val) if not v)
+            vocab = Vocabulary.build(train_rows, labels[~is_val].tolist(), config.vocab_size,
+                                     config.vocab_method)
+        parts = {"train": ~is_val, "validation": is_val}
+        arrays = {p: _ids_array(folder, p, int(m.sum()), config.max_len, len(vocab))
+                  for p, m in parts.items()}
+        position = np.cumsum(is_val) - 1, np.cumsum(~is_val) - 1  # row -> index in its part
+        for row, tokens in enumerate(_token_lines(tokens_path)):
+            ids = to_ids(tokens, vocab, config.max_len, config.drop_oov)
+            if ids:
+                part = "validation" if is_val[row] else "train"
+                index = position[0][row] if is_val[row] else position[1][row]
+                arrays[part][index, -len(ids):] = ids
+    out = []
+    for part, mask in parts.items():
+        ys = labels[mask].astype(np.int32)
+        if folder is not None:
+            arrays[part].flush()
+            np.save(folder / LABEL_FILES[part], ys)
+        out.append((arrays[part], ys))
+    return vocab, out[0], out[1]
+
+
+def load_prepared(folder: Path):
+    """The (ids, labels) of both parts that `prepare` wrote into a run folder, ids
+    memory-mapped (read-only): what resuming a run reads instead of the data."""
+    out = []
+    for part in ("train", "validation"):
+        ids = np.load(folder / IDS_FILES[part], mmap_mode="r", allow_pickle=False)
+        ys = np.load(folder / LABEL_FILES[part], allow_pickle=False)
+        if ids.ndim != 2 or len(ids) != len(ys):
+            raise DataFileError(f"{folder}: {IDS_FILES[part]} and {LABEL_FILES[part]} do not "
+                                f"match")
+        out.append((ids, ys))
+    return out[0], out[1]
+
+
+def remove_prepared(folder: Path) -> None:
+    """Delete the ids and labels once a run is complete: nothing reads them after."""
+    for name in (*IDS_FILES.values(), *LABEL_FILES.values()):
+        try:
+            os.unlink(folder / name)
+        except FileNotFoundError:
+            pass

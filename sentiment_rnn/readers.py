@@ -210,9 +210,9 @@ class LabelledTexts:
     other_labels: dict = field(default_factory=dict)  # label value -> rows left out (custom map)
     sha256: str = ""  # of the whole input as read
 
-    def summary(self) -> str:
+    def summary(self, n: int | None = None) -> str:
         """'1,000 labelled texts; 12 rows with other labels left out (3: 12)' and so on."""
-        out = f"{len(self.texts):,} labelled texts"
+        out = f"{len(self.texts) if n is None else n:,} labelled texts"
         if self.other_labels:
             counts = ", ".join(f"{k}: {v:,}" for k, v in sorted(self.other_labels.items())[:6])
             out += (f"; {sum(self.other_labels.values()):,} rows with other labels left out "
@@ -253,41 +253,69 @@ def _labelled_row(values: dict, labels: LabelMap) -> tuple[int, str] | str | Non
     return y, text
 
 
+class iter_labelled:  # noqa: N801 (used like a function that returns an iterator)
+    """(label, text) of every well-formed row of a labelled CSV, TSV or JSON Lines file, pipe
+    or `-`, streamed; malformed rows stop it, or are counted and skipped with skip_bad. With a
+    custom label map, rows with other label values are left out and counted by value.
+    `count` is the rows given so far; `stats` (a LabelledTexts without texts) what was found."""
+
+    def __init__(self, path: str | Path, skip_bad: bool = False, input_format: str = "auto",
+                 limit: int = RECORD_LIMIT, columns: Columns = Columns(),
+                 labels: LabelMap = LabelMap()):
+        self.path, self.skip_bad, self.input_format = path, skip_bad, input_format
+        self.limit, self.columns, self.labels = limit, columns, labels
+        self.count = 0
+        self.stats = LabelledTexts(str(path), [], np.empty(0, np.int32), "")
+
+    def __iter__(self) -> Iterator[tuple[str, int]]:
+        out = self.stats
+        with Source(self.path, self.limit) as source:
+            out.name = source.name
+            out.format = fmt = detect_format(source, True, self.input_format)
+            if fmt == "lines":
+                raise DataFileError(f"{source.name}: a labelled file is CSV, TSV or JSON Lines, "
+                                    f"not one text a line")
+            for line, values in records(source, fmt, ("text", "label"), self.columns):
+                row = _labelled_row(values, self.labels) if isinstance(values, dict) else values
+                if row is None:
+                    key = label_text(values["label"])[:20]
+                    out.other_labels[key] = out.other_labels.get(key, 0) + 1
+                    continue
+                if isinstance(row, str):
+                    if not self.skip_bad:
+                        raise DataFileError(f"{source.name}, line {line}: {row} (--skip-bad "
+                                            f"skips such rows)")
+                    out.skipped += 1
+                    out.first_skipped = out.first_skipped or f"line {line}: {row}"
+                    continue
+                self.count += 1
+                yield row[1], row[0]
+            out.sha256 = source.sha256
+        if not self.count:
+            if not out.skipped and not out.other_labels and not source.number:
+                raise DataFileError(f"{source.name}: the file is empty")
+            why = f" ({out.summary(0)})" if out.skipped or out.other_labels else ""
+            raise DataFileError(f"{source.name}: no labelled texts{why}")
+
+    def describe(self) -> dict:
+        """What a run records of its data file: path, sha256 and counts."""
+        out = self.stats
+        return {"source": out.name, "format": out.format, "sha256": out.sha256,
+                "rows": self.count, "skipped_malformed": out.skipped,
+                "left_out_other_labels": dict(out.other_labels)}
+
+
 def read_labelled(path: str | Path, skip_bad: bool = False, input_format: str = "auto",
                   limit: int = RECORD_LIMIT, columns: Columns = Columns(),
                   labels: LabelMap = LabelMap()) -> LabelledTexts:
-    """Labelled texts from a CSV, TSV or JSON Lines file, pipe or `-`; malformed rows stop it,
-    or are counted and skipped with skip_bad. Blank lines are ignored. With a custom label map,
-    rows with other label values are left out and counted by value."""
-    with Source(path, limit) as source:
-        fmt = detect_format(source, True, input_format)
-        if fmt == "lines":
-            raise DataFileError(f"{source.name}: a labelled file is CSV, TSV or JSON Lines, "
-                                f"not one text a line")
-        out = LabelledTexts(source.name, [], np.empty(0, np.int32), fmt)
-        ys = []
-        for line, values in records(source, fmt, ("text", "label"), columns):
-            row = _labelled_row(values, labels) if isinstance(values, dict) else values
-            if row is None:
-                key = label_text(values["label"])[:20]
-                out.other_labels[key] = out.other_labels.get(key, 0) + 1
-                continue
-            if isinstance(row, str):
-                if not skip_bad:
-                    raise DataFileError(f"{source.name}, line {line}: {row} (--skip-bad skips "
-                                        f"such rows)")
-                out.skipped += 1
-                out.first_skipped = out.first_skipped or f"line {line}: {row}"
-                continue
-            ys.append(row[0])
-            out.texts.append(row[1])
-        out.sha256 = source.sha256
-    if not out.texts:
-        if not out.skipped and not out.other_labels and not source.number:
-            raise DataFileError(f"{source.name}: the file is empty")
-        why = f" ({out.summary()})" if out.skipped or out.other_labels else ""
-        raise DataFileError(f"{source.name}: no labelled texts{why}")
-    out.labels = np.asarray(ys, dtype=np.int32)
+    """All of `iter_labelled` in memory, as LabelledTexts."""
+    rows = iter_labelled(path, skip_bad, input_format, limit, columns, labels)
+    texts, ys = [], []
+    for text, y in rows:
+        texts.append(text)
+        ys.append(y)
+    out = rows.stats
+    out.texts, out.labels = texts, np.asarray(ys, dtype=np.int32)
     return out
 
 

@@ -1,6 +1,6 @@
 """Writing an evaluation down: an `evaluate.Evaluation` -> metrics.json and three pictures.
 
-    probability -> metrics (evaluate.py) -> report folder: metrics.json, confusion_matrix.png,
+    probability -> metrics (evaluation.py) -> report folder: metrics.json, confusion_matrix.png,
                                                            roc_curve.png, calibration.png
 
 The report is written all or nothing: every file goes into a temporary folder beside the target,
@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path
 
 from .errors import SentimentRNNError
-from .evaluate import ECE_NAME, Evaluation, calibration_bins, expected_calibration_error, finite
+from .evaluation import ECE_NAME, Evaluation, calibration_bins, expected_calibration_error, finite
 from .plots import plot_calibration, plot_confusion_matrix, plot_roc
 from .fileio import current_umask, write_json_atomic
 

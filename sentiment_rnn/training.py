@@ -14,12 +14,14 @@ BackupAndRestore would not restore our early-stopping state and batch order.
 from __future__ import annotations
 
 import copy
+import functools
 import os
 import platform
 import shutil
 import signal
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -36,7 +38,8 @@ from .model import build_model, compile_model, weight_arrays
 from .numpy_rnn import NumpyRNN
 from .plots import plot_learning_curves
 from .predict import load_numpy_model
-from .prepare import prepare
+from .prepare import (IDS_FILES, LABEL_FILES, Source, load_prepared, prepare,
+                      remove_prepared)
 from .fileio import read_bytes, sha256_file, write_atomic, write_json_atomic, write_temp
 from .runs import (DEFAULT_MODELS_DIR, Run, RunLock, check_latest, create_run_dir, load_run,
                    remove_stale_files, set_latest)
@@ -86,11 +89,13 @@ class _StopOnSignal:
         self._old = None
 
     def __enter__(self):
-        self._old = signal.signal(signal.SIGINT, self._handle)
+        if threading.current_thread() is threading.main_thread():  # a notebook's worker: none
+            self._old = signal.signal(signal.SIGINT, self._handle)
         return self
 
     def __exit__(self, *exc):
-        signal.signal(signal.SIGINT, self._old)
+        if self._old is not None:
+            signal.signal(signal.SIGINT, self._old)
 
     def _handle(self, signum, frame):
         if self.stopped:  # second Ctrl-C: stop now
@@ -116,7 +121,8 @@ def _batches(x: np.ndarray, y: np.ndarray, batches: list[np.ndarray]):
     tf = quiet.tensorflow()
     signature = (tf.TensorSpec((None, None), tf.int32), tf.TensorSpec((None,), tf.int32))
     dataset = tf.data.Dataset.from_generator(
-        lambda: ((trim(x[rows]), y[rows]) for rows in batches), output_signature=signature)
+        lambda: ((trim(x[rows]).astype(np.int32), y[rows]) for rows in batches),
+        output_signature=signature)
     return dataset.apply(tf.data.experimental.assert_cardinality(len(batches)))
 
 
@@ -132,11 +138,31 @@ def _progress_bar(total_epochs: int, verbose: int):
 
 
 def _start(verbose: int | None) -> int:
-    tf = quiet.tensorflow()
-    tf.config.experimental.enable_op_determinism()
     return (1 if sys.stdout.isatty() else 2) if verbose is None else verbose
 
 
+def _deterministic(func):
+    """Run with TensorFlow's op determinism on (same seed, same run on one machine), and
+    leave the process as it was found: the setting is turned off again if it was off."""
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        tf = quiet.tensorflow()
+        try:  # tf.config.experimental has the switch on, not the query or the switch off
+            from tensorflow.python.framework import config as switches
+        except ImportError:
+            switches = None
+        was_on = switches is None or switches.is_op_determinism_enabled()
+        tf.config.experimental.enable_op_determinism()
+        try:
+            return func(*args, **kwargs)
+        finally:
+            if not was_on:
+                switches.disable_op_determinism()
+
+    return wrapper
+
+
+@_deterministic
 def train(config: TrainConfig, run_dir: Path | None = None, data_dir=None,
           models_dir: Path = DEFAULT_MODELS_DIR, echo: Callable[[str], None] = print,
           verbose: int | None = None) -> TrainResult:
@@ -161,16 +187,16 @@ def train(config: TrainConfig, run_dir: Path | None = None, data_dir=None,
 def _train_new(config: TrainConfig, path: Path, data_dir, models_dir: Path,
                echo: Callable[[str], None], verbose: int) -> TrainResult:
     tf = quiet.tensorflow()
-    vocab, train_part, val_part = prepare(config, data_dir)
+    source = Source()
+    vocab, train_part, val_part = prepare(config, data_dir, folder=path, source=source)
     if len(vocab) < config.vocab_size:
         echo(f"The training texts have only {len(vocab) - 2} distinct words: "
              f"vocabulary size {len(vocab)} instead of {config.vocab_size}")
         config = config.replace(vocab_size=len(vocab))
     run = Run(path, config, vocab)
     run.save_vocab()
-    run.save_config(library_versions())
-    tf.keras.utils.set_random_seed(config.seed)
-    model = build_model(config)
+    run.save_config(library_versions(), source.description)
+    model = build_model(config)  # seeded layer by layer: no global random state is touched
     compile_model(model, config)
     state = {"epoch": 0, "best_epoch": 0, "best_val_accuracy": None,
              "best_val_loss": None, "wait": 0, "history": [], "completed": False}
@@ -194,10 +220,14 @@ def _remove_if_unused(path: Path, made: list[Path]) -> None:
     """After a failure before the first epoch: leave no run folder that holds no run, and no
     folder made on the way to it (an empty folder the user gave is kept)."""
     names = {p.name for p in path.iterdir()} if path.is_dir() else {"?"}
-    if names <= {".lock", "config.json", "vocab.txt", TENSORBOARD_DIR}:
-        shutil.rmtree(path / TENSORBOARD_DIR, ignore_errors=True)
-        for name in names - {TENSORBOARD_DIR}:
-            (path / name).unlink(missing_ok=True)
+    ours = {".lock", "config.json", "vocab.txt", TENSORBOARD_DIR, *IDS_FILES.values(),
+            *LABEL_FILES.values()}
+    if all(n in ours or n.startswith(".prepare-") for n in names):
+        for name in names:
+            if (path / name).is_dir():
+                shutil.rmtree(path / name, ignore_errors=True)
+            else:
+                (path / name).unlink(missing_ok=True)
         for folder in made:
             try:
                 folder.rmdir()
@@ -205,6 +235,7 @@ def _remove_if_unused(path: Path, made: list[Path]) -> None:
                 break
 
 
+@_deterministic
 def resume(run_dir: Path, data_dir=None, models_dir: Path = DEFAULT_MODELS_DIR,
            echo: Callable[[str], None] = print, verbose: int | None = None) -> TrainResult:
     """Continue a stopped run after its last finished epoch, with its saved settings."""
@@ -222,8 +253,10 @@ def resume(run_dir: Path, data_dir=None, models_dir: Path = DEFAULT_MODELS_DIR,
             raise RunFolderError(f"{run.path}: this run already finished; nothing to resume")
         model = load_checkpoint(run.path / state["checkpoint"])  # checked before any deleting
         remove_stale_files(run.path, keep=state["checkpoint"])
-        tf.keras.utils.set_random_seed(config.seed)
-        _, train_part, val_part = prepare(config, data_dir, run.vocab)
+        try:  # the ids written when the run started: no data is read again
+            train_part, val_part = load_prepared(run.path)
+        except FileNotFoundError:
+            _, train_part, val_part = prepare(config, data_dir, run.vocab, folder=run.path)
         echo(f"Resuming {run.path} after epoch {state['epoch']}")
         return _fit(run, model, state, train_part, val_part, models_dir, echo, verbose)
 
@@ -317,6 +350,7 @@ def _fit(run: Run, model, state: dict, train_part, val_part, models_dir: Path,
         echo(f"Stopped after {state['epoch']} finished epochs; the unfinished epoch was "
              f"dropped. Resume with: sentiment-rnn train --resume {run.path}")
     elif state["completed"]:
+        remove_prepared(run.path)  # ids were kept for --resume only
         export_embedding(run, load_numpy_model(run).embedding)
         set_latest(run.path, models_dir)
         echo(f"Best epoch {state['best_epoch']}: validation accuracy "

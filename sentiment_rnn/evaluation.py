@@ -190,18 +190,37 @@ def evaluate_texts(run_dir, texts: list[str], labels: np.ndarray, source: str,
 
 def run_evaluation(run_dir, data_file=None, skip_bad: bool = False, data_dir=None,
                    backend: str | None = None, with_baselines: bool = False,
-                   **reader_options) -> Evaluation:
+                   input_format: str = "auto", limit: int | None = None,
+                   text_column: str | None = None, label_column: str | None = None,
+                   positive: tuple = (), negative: tuple = ()) -> Evaluation:
     """`evaluate_texts` on a user's labelled file (with the length and OOV breakdown), or on
-    the IMDB test split when there is none."""
+    the test split of the run's dataset when there is none. Columns and label values default
+    to those the run was trained with."""
+    from .config import TrainConfig
+    from .errors import RunFolderError
+    from .runs import load_run
+
+    try:
+        cfg = load_run(run_dir).config
+    except RunFolderError:  # said once the model is needed; the data's own errors come first
+        if data_file is None:
+            raise
+        cfg = TrainConfig()
     if data_file is None:
         from .data import load_split
 
-        texts, labels = load_split("test", data_dir)
-        return evaluate_texts(run_dir, texts, labels, "IMDB test split", backend, data_dir,
+        texts, labels = load_split("test", data_dir, dataset=cfg.dataset)
+        name = "IMDB test split" if cfg.dataset == "imdb_reviews" else \
+            f"{cfg.dataset} test split"
+        return evaluate_texts(run_dir, texts, labels, name, backend, data_dir,
                               breakdown=False, with_baselines=with_baselines)
-    from .readers import read_labelled
+    from .columns import Columns, LabelMap
+    from .readers import RECORD_LIMIT, read_labelled
 
-    found = read_labelled(data_file, skip_bad, **reader_options)
+    columns = Columns(text_column or cfg.text_column, label_column or cfg.label_column)
+    labels = LabelMap(positive, negative) if positive else LabelMap(cfg.positive, cfg.negative)
+    found = read_labelled(data_file, skip_bad, input_format, limit or RECORD_LIMIT, columns,
+                          labels)
     source = f"Data: {found.name} ({found.format.upper()}, {found.summary()}"
     ev = evaluate_texts(run_dir, found.texts, found.labels, source + ")", backend, data_dir,
                         breakdown=True, with_baselines=with_baselines)

@@ -1,11 +1,11 @@
-"""evaluate.py: metrics (scikit-learn) from labels and probabilities, on hand-computed cases."""
+"""evaluation.py: metrics (scikit-learn) from labels and probabilities, on hand-computed cases."""
 
 import math
 
 import numpy as np
 import pytest
 
-from sentiment_rnn.evaluate import (calibration_bins, expected_calibration_error, format_table,
+from sentiment_rnn.evaluation import (calibration_bins, expected_calibration_error, format_table,
                                     length_buckets, metrics)
 
 

@@ -1,0 +1,184 @@
+"""The Python face of the flow: `sr.load`, `sr.train`, `sr.evaluate`, for scripts and notebooks.
+
+    text -> tokens -> ids -> NumPy forward pass -> P(positive)   (Model.predict, .classify)
+                                               -> h_t per word   (Model.trace: dict, plot, HTML)
+
+The same functions the command line calls, with the same checks. A loaded Model runs the NumPy
+pass and never imports TensorFlow. Nothing prints unless asked (`progress=True`); training
+leaves no process-wide setting changed and installs no signal handler outside the main thread.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+
+class Trace:
+    """How the network read one text: every word, the running P(positive) and h_t.
+
+    `to_dict()` is the JSON of `sentiment-rnn inspect --json TEXT`; `plot()` a matplotlib
+    Figure; in Jupyter the words show coloured by how much each moved P(positive)."""
+
+    def __init__(self, report: dict):
+        self._report = report
+
+    def to_dict(self) -> dict:
+        return self._report
+
+    @property
+    def probability(self) -> float | None:
+        return self._report["probability"]
+
+    @property
+    def label(self) -> str:
+        return self._report["label"]
+
+    def plot(self):
+        from .plots import trace_figure
+
+        return trace_figure(self._report)
+
+    def __repr__(self) -> str:
+        p = self.probability
+        return f"<Trace {self.label} {'-' if p is None else f'{p:.4f}'}: {len(self._report['tokens'])} words>"
+
+    def _repr_html_(self) -> str:
+        r = self._report
+        prev, spans = r["start_probability"], []
+        for row in r["tokens"]:
+            word = html.escape(row["word"])
+            if row["status"] != "read":
+                why = "out of vocabulary, dropped" if row["status"] == "dropped" else \
+                    "cut by max_len, not read"
+                spans.append(f'<span title="{why}" style="color:#999;text-decoration:'
+                             f'line-through">{word}</span>')
+                continue
+            change = row["probability"] - prev
+            prev = row["probability"]
+            strength = min(1.0, abs(change) / 0.3)  # a move of 0.3 or more: full colour
+            rgb = "40,160,60" if change >= 0 else "210,50,50"
+            spans.append(f'<span title="P(positive) {row["probability"]:.3f} ({change:+.3f})" '
+                         f'style="background:rgba({rgb},{0.15 + 0.75 * strength:.2f});'
+                         f'padding:1px 2px;border-radius:3px">{word}</span>')
+        p = r["probability"]
+        verdict = "unknown (no word the model knows)" if p is None else \
+            f"{r['label']}, P(positive) = {p:.4f}"
+        return (f'<div style="line-height:1.9">{" ".join(spans)}</div>'
+                f"<div><b>{html.escape(verdict)}</b> &middot; green raised P(positive), red "
+                f"lowered it; grey was not read</div>")
+
+
+class Model:
+    """A trained run on the NumPy path: no TensorFlow is imported."""
+
+    def __init__(self, run_dir: str | os.PathLike):
+        from .predict import Predictor
+
+        self.run_dir = Path(run_dir)
+        self._predictor = Predictor(self.run_dir, "numpy")
+        self.run = self._predictor.run
+        self.config = self.run.config
+        self._loaded = (self.run, self._predictor.model)
+
+    def predict(self, texts: str | Sequence[str]) -> np.ndarray:
+        """P(positive) of each text; NaN for a text with no word the model knows."""
+        return self._predictor.predict(_texts(texts))
+
+    def classify(self, texts: str | Sequence[str], threshold: float = 0.5) -> list[str]:
+        """positive, negative, or unknown (no word the model knows) for each text."""
+        from .predict import UNKNOWN, label
+
+        if not 0 <= threshold <= 1:
+            raise ValueError(f"threshold must be between 0 and 1, got {threshold!r}")
+        return [UNKNOWN if np.isnan(p) else label(p, threshold) for p in self.predict(texts)]
+
+    def trace(self, text: str) -> Trace:
+        from .inside import trace
+
+        return Trace(trace(self.run_dir, text, loaded=self._loaded))
+
+    def overview(self) -> dict:
+        """The weights, the spectral radius of W_hh and the top words (`inspect --json
+        --check 0`)."""
+        from .inside import overview
+
+        return overview(self.run_dir, check=0, loaded=self._loaded)
+
+    def __repr__(self) -> str:
+        c = self.config
+        return (f"<Model {self.run_dir}: Embedding({c.vocab_size}, {c.embed_dim}) -> "
+                f"SimpleRNN({c.units}) -> Dense(1)>")
+
+
+def _texts(texts: str | Sequence[str]) -> list[str]:
+    if isinstance(texts, str):
+        return [texts]
+    texts = list(texts)
+    if not all(isinstance(t, str) for t in texts):
+        raise TypeError("texts must be strings")
+    return texts
+
+
+def load(run_dir: str | os.PathLike | None = None) -> Model:
+    """The run in `run_dir`, else models/latest, ready to predict with NumPy."""
+    from .runs import resolve_run_dir
+
+    return Model(resolve_run_dir(run_dir))
+
+
+@dataclass
+class TrainedRun:
+    run_dir: Path
+    history: list[dict]  # per epoch: loss, accuracy, val_loss, val_accuracy, seconds
+    best_epoch: int
+    best_val_accuracy: float
+    completed: bool
+    model: Model | None  # the best epoch's model, loaded (None if stopped before an epoch)
+
+
+def train(data: str | os.PathLike | None = None, *, run_dir=None, data_dir=None,
+          progress: bool = False, **settings) -> TrainedRun:
+    """Train a run with the CLI's settings (`dataset=`, `epochs=`, `seed=`, `validation_data=`,
+    `positive=`/`negative=` as lists, ...; see `TrainConfig`) on `data` (a labelled file), else
+    the dataset. Prints nothing unless `progress=True`."""
+    import json
+
+    from .config import TrainConfig
+    from .training import train as run_training
+
+    for name in ("positive", "negative"):
+        if name in settings:
+            settings[name] = tuple(str(v) for v in settings[name])
+    config = TrainConfig(data=None if data is None else str(data), **settings)
+    result = run_training(config, run_dir, data_dir,
+                          echo=print if progress else (lambda line: None),
+                          verbose=None if progress else 0)
+    history = json.loads((Path(result.run_dir) / "history.json").read_text()) \
+        if (Path(result.run_dir) / "history.json").exists() else []
+    model = Model(result.run_dir) if result.best_epoch else None
+    return TrainedRun(Path(result.run_dir), history, result.best_epoch,
+                      result.best_val_accuracy, result.completed, model)
+
+
+def evaluate(model: Model | str | os.PathLike | None = None, data=None, *, data_dir=None,
+             **options) -> dict:
+    """The metrics `sentiment-rnn evaluate --json` prints: on `data` (a labelled file), else
+    the run's test split. `options`: skip_bad, text_column, label_column, positive, negative,
+    with_baselines."""
+    from .evaluation import run_evaluation
+    from .runs import resolve_run_dir
+
+    run_dir = model.run_dir if isinstance(model, Model) else resolve_run_dir(model)
+    skip_bad = options.pop("skip_bad", False)
+    with_baselines = options.pop("with_baselines", False)
+    for name in ("positive", "negative"):
+        if name in options:
+            options[name] = tuple(str(v) for v in options[name])
+    return run_evaluation(run_dir, data, skip_bad, data_dir, "numpy", with_baselines,
+                          **options).to_json()
