@@ -14,14 +14,11 @@ BackupAndRestore would not restore our early-stopping state and batch order.
 from __future__ import annotations
 
 import copy
-import functools
 import os
 import platform
 import shutil
-import signal
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,9 +27,11 @@ from pathlib import Path
 import numpy as np
 
 from . import __version__, quiet
-from .batching import lengths, shuffled_buckets, sorted_batches, trim
+from .batching import lengths, shuffled_buckets, sorted_batches
 from .config import TrainConfig
+from .epochs import StopOnSignal, batches, deterministic, progress_bar, seed_dropout
 from .errors import RunFolderError
+from .fileio import read_bytes, sha256_file, write_atomic, write_json_atomic, write_temp
 from .logs import CSV_LOG, TENSORBOARD_DIR, export_embedding, tensorboard, write_csv_log
 from .model import build_model, compile_model, weight_arrays
 from .numpy_rnn import NumpyRNN
@@ -40,7 +39,6 @@ from .plots import plot_learning_curves
 from .predict import load_numpy_model
 from .prepare import (IDS_FILES, LABEL_FILES, Source, load_prepared, prepare,
                       remove_prepared)
-from .fileio import read_bytes, sha256_file, write_atomic, write_json_atomic, write_temp
 from .runs import (DEFAULT_MODELS_DIR, Run, RunLock, check_latest, create_run_dir, load_run,
                    remove_stale_files, set_latest)
 
@@ -81,88 +79,11 @@ def load_checkpoint(path: Path):
                              f"({type(exc).__name__})") from None
 
 
-class _StopOnSignal:
-    """Ctrl-C: finish the current step, then stop; the unfinished epoch is not kept."""
-
-    def __init__(self):
-        self.stopped = False
-        self._old = None
-
-    def __enter__(self):
-        if threading.current_thread() is threading.main_thread():  # a notebook's worker: none
-            self._old = signal.signal(signal.SIGINT, self._handle)
-        return self
-
-    def __exit__(self, *exc):
-        if self._old is not None:
-            signal.signal(signal.SIGINT, self._old)
-
-    def _handle(self, signum, frame):
-        if self.stopped:  # second Ctrl-C: stop now
-            raise KeyboardInterrupt
-        self.stopped = True
-
-    def callback(self, model):
-        tf = quiet.tensorflow()
-        outer = self
-
-        class Stop(tf.keras.callbacks.Callback):
-            def on_train_batch_end(self, batch, logs=None):
-                if outer.stopped:
-                    model.stop_training = True
-
-        return Stop()
-
-
-def _batches(x: np.ndarray, y: np.ndarray, batches: list[np.ndarray]):
-    """A tf.data input serving the given row batches, each trimmed to its longest review.
-
-    The signature says (batch, time) with both unknown, so batches of any length are fine."""
-    tf = quiet.tensorflow()
-    signature = (tf.TensorSpec((None, None), tf.int32), tf.TensorSpec((None,), tf.int32))
-    dataset = tf.data.Dataset.from_generator(
-        lambda: ((trim(x[rows]).astype(np.int32), y[rows]) for rows in batches),
-        output_signature=signature)
-    return dataset.apply(tf.data.experimental.assert_cardinality(len(batches)))
-
-
-def _progress_bar(total_epochs: int, verbose: int):
-    """Keras' own progress bar, told the run's epoch total (fit is called once per epoch)."""
-    tf = quiet.tensorflow()
-
-    class Progbar(tf.keras.callbacks.ProgbarLogger):
-        def set_params(self, params):
-            super().set_params({**params, "epochs": total_epochs, "verbose": verbose})
-
-    return Progbar()
-
-
 def _start(verbose: int | None) -> int:
     return (1 if sys.stdout.isatty() else 2) if verbose is None else verbose
 
 
-def _deterministic(func):
-    """Run with TensorFlow's op determinism on (same seed, same run on one machine), and
-    leave the process as it was found: the setting is turned off again if it was off."""
-    @functools.wraps(func)
-    def wrapper(*args, **kwargs):
-        tf = quiet.tensorflow()
-        try:  # tf.config.experimental has the switch on, not the query or the switch off
-            from tensorflow.python.framework import config as switches
-        except ImportError:
-            switches = None
-        was_on = switches is None or switches.is_op_determinism_enabled()
-        tf.config.experimental.enable_op_determinism()
-        try:
-            return func(*args, **kwargs)
-        finally:
-            if not was_on:
-                switches.disable_op_determinism()
-
-    return wrapper
-
-
-@_deterministic
+@deterministic
 def train(config: TrainConfig, run_dir: Path | None = None, data_dir=None,
           models_dir: Path = DEFAULT_MODELS_DIR, echo: Callable[[str], None] = print,
           verbose: int | None = None) -> TrainResult:
@@ -235,7 +156,7 @@ def _remove_if_unused(path: Path, made: list[Path]) -> None:
                 break
 
 
-@_deterministic
+@deterministic
 def resume(run_dir: Path, data_dir=None, models_dir: Path = DEFAULT_MODELS_DIR,
            echo: Callable[[str], None] = print, verbose: int | None = None) -> TrainResult:
     """Continue a stopped run after its last finished epoch, with its saved settings."""
@@ -259,14 +180,6 @@ def resume(run_dir: Path, data_dir=None, models_dir: Path = DEFAULT_MODELS_DIR,
             _, train_part, val_part = prepare(config, data_dir, run.vocab, folder=run.path)
         echo(f"Resuming {run.path} after epoch {state['epoch']}")
         return _fit(run, model, state, train_part, val_part, models_dir, echo, verbose)
-
-
-def _seed_dropout(model, seed: int, epoch: int) -> None:
-    """Dropout masks from (seed, epoch) alone: the RNN cell's seed generator is set at the start
-    of every epoch, so a resumed run draws the same masks as an uninterrupted one."""
-    generator = model.get_layer("rnn").cell.seed_generator
-    value = np.random.default_rng([seed, epoch]).integers(0, 2**31 - 1)
-    generator.state.assign(np.array([value, 0], dtype=generator.state.dtype))
 
 
 def _save_best(run: Run, model, committed: dict) -> dict:
@@ -294,19 +207,19 @@ def _fit(run: Run, model, state: dict, train_part, val_part, models_dir: Path,
     (x_train, y_train), (x_val, y_val) = train_part, val_part
     val_batches = sorted_batches(lengths(x_val), config.batch_size)
     committed = copy.deepcopy(state)  # what state.json holds now
-    with _StopOnSignal() as stopper:
+    with StopOnSignal() as stopper:
         for epoch in range(state["epoch"], config.epochs):
             # the epoch's batches depend only on (seed, epoch), so a resumed run sees the same
             rng = np.random.default_rng([config.seed, epoch])
             bucket = 32 if config.length_buckets else 1
             train_batches = shuffled_buckets(lengths(x_train), config.batch_size, rng, bucket)
-            _seed_dropout(model, config.seed, epoch)
+            seed_dropout(model, config.seed, epoch)
             started = time.perf_counter()
-            fit = model.fit(_batches(x_train, y_train, train_batches),
+            fit = model.fit(batches(x_train, y_train, train_batches),
                             epochs=epoch + 1, initial_epoch=epoch, shuffle=False,
-                            validation_data=_batches(x_val, y_val, val_batches), verbose=verbose,
+                            validation_data=batches(x_val, y_val, val_batches), verbose=verbose,
                             callbacks=[stopper.callback(model), tensorboard(run),
-                                       _progress_bar(config.epochs, verbose)])
+                                       progress_bar(config.epochs, verbose)])
             if stopper.stopped:
                 break
             logs = {k: float(v[-1]) for k, v in fit.history.items()}
