@@ -4,6 +4,9 @@ standardize: Unicode NFKC, lowercase, `<br />` removed, apostrophes dropped insi
 (`don't` -> `dont`, so negations stay one token), other punctuation removed; then split on
 whitespace. Ids: 0 = padding, 1 = out of vocabulary, 2.. = words. Sequences keep their *last*
 `max_len` ids and are padded in front, so the RNN's last state has read the end of the review.
+
+Not Keras' TextVectorization: the NumPy path (predict, inspect, the web page) must tokenize
+without importing TensorFlow, and the vocabulary is chosen label-aware, which it cannot do.
 """
 
 from __future__ import annotations
