@@ -86,6 +86,20 @@ class Model:
         self.config = self.run.config
         self._loaded = (self.run, self._predictor.model)
 
+    @property
+    def weights(self):
+        """The trained weights as float64 NumPy arrays, by the names of the equations:
+        `.embedding`, `.W_xh`, `.W_hh`, `.b_h`, `.W_hy`, `.b_y` (a `NumpyRNN`)."""
+        return self._predictor.model
+
+    def ids(self, text: str) -> list[int]:
+        """The ids the network reads for a text, in order: tokens looked up, out-of-vocabulary
+        words dropped (or read as 1) and only the last max_len kept, as in training."""
+        from .text import to_ids, tokenize
+
+        c = self.config
+        return to_ids(tokenize(text), self.run.vocab, c.max_len, c.drop_oov)
+
     def predict(self, texts: str | Sequence[str]) -> np.ndarray:
         """P(positive) of each text; NaN for a text with no word the model knows."""
         return self._predictor.predict(_texts(texts))

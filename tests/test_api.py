@@ -105,3 +105,17 @@ def test_the_api_is_documented_at_the_top_level():
     import sentiment_rnn.training  # noqa: F401  (a module of that name must not hide sr.train)
 
     assert callable(sr.train)
+
+
+def test_weights_and_ids_are_what_the_forward_pass_reads(trained_run):
+    from sentiment_rnn.numpy_rnn import sigmoid
+
+    model = sr.load(trained_run)
+    ids = model.ids("zzz boring, great superb wonderful")
+    vocab = model.run.vocab
+    assert ids == [vocab.index[w] for w in ("boring", "great", "superb", "wonderful")]
+    w, h = model.weights, np.zeros(model.config.units)
+    for i in ids:  # the recurrence by hand
+        h = np.tanh(w.embedding[i] @ w.W_xh + h @ w.W_hh + w.b_h)
+    assert float(sigmoid(h @ w.W_hy + w.b_y)[0]) == pytest.approx(
+        model.predict("zzz boring, great superb wonderful")[0], abs=1e-12)
