@@ -358,3 +358,24 @@ def inspect_command(model_dir, data_dir, check, plot, as_json, text):
         click.echo(inside.format_trace(report, color=sys.stdout.isatty()))
         if plot is not None:
             click.echo(f"Plot: {plot}")
+
+
+@main.command()
+@MODEL_OPTION
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on; 0.0.0.0 lets other machines in (no password).")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True,
+              help="Port to listen on; 0 takes a free one.")
+@click.option("--metrics", "metrics_path", type=click.Path(exists=True, path_type=Path),
+              default=None, help="The metrics.json (or its folder) that `evaluate --report DIR` "
+              "wrote for this run, to show its test accuracy.  [default: shown as not evaluated]")
+def serve(model_dir, host, port, metrics_path):
+    """Show the model on a web page and behind a JSON API, on the NumPy path.
+
+    The page traces a review as you type; the API takes TensorFlow Serving's REST shape at
+    /v1/models/sentiment-rnn:predict and has /api/trace, /api/model and /healthz (described at
+    /openapi.json). Ctrl-C stops it.
+    """
+    from .server import serve as run_server
+
+    run_server(model_dir, host, port, metrics_path)
