@@ -10,12 +10,13 @@ import json
 import os
 import sys
 import time
+from contextlib import closing
 from pathlib import Path
 
 import click
 
 from . import __version__, guard
-from .config import LIMITS, VOCAB_METHODS, TrainConfig
+from .config import LIMITS, MAX_JOBS, VOCAB_METHODS, TrainConfig, usable_cores
 from .guard import DEBUG_ENV, FiniteFloat, GuardedGroup, one_line
 
 DEFAULTS = TrainConfig()
@@ -252,9 +253,13 @@ def evaluate(model_dir, data_dir, backend, as_json, data_file, input_format, ski
                    "instead of stopping at it; the count goes to standard error.")
 @MAX_RECORD_OPTION
 @TEXT_COLUMN_OPTION
+@click.option("--jobs", type=click.IntRange(1, MAX_JOBS), default=None,
+              help=f"Processes that classify --file (or -), 1,000 texts at a time; the output "
+                   f"is the same, in order. The keras backend runs in one.  [default: "
+                   f"{usable_cores()}, the cores this process may use]")
 @click.argument("texts", nargs=-1)
 def predict(model_dir, backend, as_json, file, input_format, out_format, threshold, skip_bad,
-            max_record_mb, text_column, texts):
+            max_record_mb, text_column, jobs, texts):
     """Classify each TEXT as positive or negative.
 
     Give - as the only TEXT (or --file -) to read one review per line from standard input.
@@ -265,6 +270,7 @@ def predict(model_dir, backend, as_json, file, input_format, out_format, thresho
     at a time as they come, in constant memory.
     """
     from .output import classify_stream, refuse_output_into, write_chunks
+    from .parallel import classify_parallel, one_blas_thread
     from .predict import Predictor
     from .columns import Columns
     from .readers import Skipped, read_texts
@@ -280,11 +286,23 @@ def predict(model_dir, backend, as_json, file, input_format, out_format, thresho
         file, texts = "-", ()
     elif (skip_bad or input_format != "auto") and file is None:
         raise click.UsageError("--skip-bad and --input-format need --file FILE or -")
+    jobs_given = jobs is not None
+    if jobs_given and file is None:
+        raise click.UsageError("--jobs needs --file FILE or -")
+    jobs = jobs or usable_cores()
     for i, text in enumerate(texts, 1):
         if len(text) < 4096 and "\n" not in text and os.path.isfile(text):
             click.echo(f"Note: text {i} is the name of a file; to classify its contents, use "
                        f"--file {text}", err=True)
     predictor = Predictor(resolve_run_dir(model_dir), backend)
+    if predictor.backend == "numpy":
+        one_blas_thread()  # --jobs N means N cores (see parallel.py)
+    elif jobs > 1:
+        # TensorFlow is imported now, and a process that has imported it cannot safely fork
+        if jobs_given:
+            click.echo(f"Note: the keras backend runs in one process; --jobs {jobs} is not "
+                       f"used", err=True)
+        jobs = 1
     counts: dict = {}
     if file is None:
         write_chunks(classify_stream(predictor, texts, fmt, threshold, counts=counts))
@@ -294,8 +312,13 @@ def predict(model_dir, backend, as_json, file, input_format, out_format, thresho
             refuse_output_into(source)
             texts_in = read_texts(source, input_format, skip_bad, skipped,
                                   Columns(text=text_column))
-            write_chunks(classify_stream(predictor, texts_in,
-                                          fmt, threshold, counts=counts), source)
+            if jobs == 1:
+                chunks = classify_stream(predictor, texts_in, fmt, threshold, counts=counts)
+            else:
+                chunks = classify_parallel(predictor, texts_in, fmt, threshold, jobs,
+                                           counts=counts)
+            with closing(chunks):  # closed on any exit (a broken pipe too): workers stop
+                write_chunks(chunks, source)
         if skipped.count:
             click.echo(f"Note: {skipped.count:,} malformed record(s) labelled unknown, the "
                        f"first at {skipped.first}", err=True)

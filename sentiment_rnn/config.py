@@ -7,6 +7,7 @@ A `TrainConfig` is saved as `config.json` in each run folder and rebuilt from it
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
 from dataclasses import dataclass, fields
 
@@ -17,6 +18,17 @@ VOCAB_METHODS = ("label-aware", "frequency")
 LIMITS = {"vocab_size": 1_000_000, "max_len": 100_000, "embed_dim": 4096, "units": 4096,
           "epochs": 10_000, "batch_size": 65_536, "patience": 10_000, "clipnorm": 1e6,
           "seed": 2**32 - 1}
+MAX_JOBS = 64  # predict --jobs: more processes than this only add start-up time and memory
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (its CPU affinity), at most MAX_JOBS: predict's
+    default --jobs."""
+    try:
+        count = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # no sched_getaffinity (macOS, Windows)
+        count = os.cpu_count() or 1
+    return max(1, min(count, MAX_JOBS))
 
 
 @dataclass(frozen=True)

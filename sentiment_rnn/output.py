@@ -69,31 +69,44 @@ def format_rows(texts: Sequence[str | None], probs: np.ndarray, fmt: str = "text
     return out.getvalue()
 
 
+def chunk_rows(predictor: Predictor, chunk: Sequence[str | None], fmt: str = "text",
+               threshold: float = 0.5, header: bool = False) -> tuple[str, int]:
+    """The output rows of one chunk of texts and how many of them are unknown: the one step
+    that turns texts into output, in this process or in a worker (parallel.py)."""
+    probs = predictor.predict([t if t is not None else "" for t in chunk])
+    return format_rows(chunk, probs, fmt, threshold, header=header), int(np.isnan(probs).sum())
+
+
+def chunks_of(texts: Iterable[str | None], chunk_size: int = CHUNK) -> Iterator[list]:
+    """The texts `chunk_size` at a time, the last chunk shorter (and no empty one)."""
+    chunk: list[str | None] = []
+    for text in texts:
+        chunk.append(text)
+        if len(chunk) == chunk_size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
 def classify_stream(predictor: Predictor, texts: Iterable[str | None], fmt: str = "text",
                     threshold: float = 0.5, chunk_size: int = CHUNK,
                     counts: dict | None = None) -> Iterator[str]:
     """Output rows for the next `chunk_size` texts at a time, one row per text, in order; the
     header (csv) comes with the first chunk, even when there are no texts. `counts`, if given,
     gets the number of texts and of unknown ones."""
-    chunk: list[str | None] = []
     first = True
     if counts is not None:
         counts.update(texts=0, unknown=0)
-
-    def rows() -> str:
-        probs = predictor.predict([t if t is not None else "" for t in chunk])
+    for chunk in chunks_of(texts, chunk_size):
+        rows, unknown = chunk_rows(predictor, chunk, fmt, threshold, header=first)
         if counts is not None:
             counts["texts"] += len(chunk)
-            counts["unknown"] += int(np.isnan(probs).sum())
-        return format_rows(chunk, probs, fmt, threshold, header=first)
-
-    for text in texts:
-        chunk.append(text)
-        if len(chunk) == chunk_size:
-            yield rows()
-            chunk, first = [], False
-    if chunk or first:
-        yield rows()
+            counts["unknown"] += unknown
+        yield rows
+        first = False
+    if first:
+        yield chunk_rows(predictor, [], fmt, threshold, header=True)[0]
 
 
 # ---- writing them ----------------------------------------------------------------------------
