@@ -1,7 +1,7 @@
 """The command line: a thin Click layer over train, evaluate, predict and inspect.
 
 Each command parses its options, calls the library and prints; `guard.py` turns any error into
-one line. Option ranges are checked here, where input enters.
+one line. Options and their ranges are in `options.py`, where input enters.
 """
 
 from __future__ import annotations
@@ -16,10 +16,12 @@ from pathlib import Path
 import click
 
 from . import __version__, guard
-from .config import LIMITS, MAX_JOBS, VOCAB_METHODS, TrainConfig, usable_cores
+from .config import MAX_JOBS, TrainConfig, usable_cores
 from .guard import DEBUG_ENV, FiniteFloat, GuardedGroup, one_line
+from .options import (DATA_DIR_OPTION, INPUT_FORMAT_OPTION, INPUT_PATH, MAX_RECORD_OPTION,
+                      MODEL_OPTION, TEXT_COLUMN_OPTION, data_options, label_options, png_path,
+                      train_settings)
 
-DEFAULTS = TrainConfig()
 INSPECT_LIMIT = 1 << 20  # bytes of text `inspect` traces: a row per word, so not 10 MB
 
 
@@ -40,93 +42,9 @@ def run() -> None:
     guard.run(main)
 
 
-MODEL_OPTION = click.option(
-    "--model", "model_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-    help="Run folder to use.  [default: models/latest]")
-def _values(ctx, param, value):
-    """--positive 4,5 -> ("4", "5")."""
-    if value is None:
-        return ()
-    values = tuple(v.strip() for v in value.split(",") if v.strip())
-    if not values:
-        raise click.BadParameter("give one or more comma-separated label values")
-    return values
-
-
-TEXT_COLUMN_OPTION = click.option(
-    "--text-column", default=None, help="Column (or JSON key) holding the text.  [default: the "
-    "first of text, review, sentence, content]")
-LABEL_OPTIONS = [
-    click.option("--label-column", default=None, help="Column (or JSON key) holding the label. "
-                 " [default: the first of label, sentiment, polarity, target]"),
-    click.option("--positive", callback=_values, default=None, help="Comma-separated label "
-                 "values read as positive, such as 4,5 for star ratings; rows with values that "
-                 "are neither positive nor negative are counted and left out.  [default: 1, "
-                 "pos, positive]"),
-    click.option("--negative", callback=_values, default=None, help="Comma-separated label "
-                 "values read as negative, such as 1,2.  [default: 0, neg, negative]"),
-]
-
-
-def label_options(func):
-    for option in reversed([TEXT_COLUMN_OPTION, *LABEL_OPTIONS]):
-        func = option(func)
-    return func
-
-
-DATA_DIR_OPTION = click.option(
-    "--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-    help="tensorflow-datasets folder holding imdb_reviews/.  [default: $TFDS_DATA_DIR, else data/]")
-
-
 @main.command()
-@click.option("--epochs", type=click.IntRange(1, LIMITS["epochs"]), default=DEFAULTS.epochs, show_default=True,
-              help="Most epochs; early stopping on validation accuracy usually ends sooner.")
-@click.option("--batch-size", type=click.IntRange(1, LIMITS["batch_size"]), default=DEFAULTS.batch_size,
-              show_default=True, help="Reviews per gradient step.")
-@click.option("--max-len", type=click.IntRange(1, LIMITS["max_len"]), default=DEFAULTS.max_len,
-              show_default=True, help="Tokens per review; longer reviews keep their last ones.")
-@click.option("--vocab-size", type=click.IntRange(3, LIMITS["vocab_size"]), default=DEFAULTS.vocab_size,
-              show_default=True, help="Vocabulary entries, including padding and out-of-vocabulary.")
-@click.option("--vocab-method", type=click.Choice(VOCAB_METHODS), default=DEFAULTS.vocab_method,
-              show_default=True, help="How the vocabulary's words are chosen from the training part.")
-@click.option("--keep-oov/--drop-oov", default=not DEFAULTS.drop_oov, show_default=True,
-              help="Keep out-of-vocabulary words as id 1, or drop them from the sequence.")
-@click.option("--length-buckets/--random-batches", default=DEFAULTS.length_buckets,
-              show_default=True, help="Batch reviews of similar length together (faster; "
-                                      "padding is masked, so only the batch mix changes).")
-@click.option("--embed-dim", type=click.IntRange(1, LIMITS["embed_dim"]), default=DEFAULTS.embed_dim,
-              show_default=True, help="Width of the word embedding x_t.")
-@click.option("--units", type=click.IntRange(1, LIMITS["units"]), default=DEFAULTS.units, show_default=True,
-              help="Width of the SimpleRNN hidden state h_t.")
-@click.option("--dropout", type=FiniteFloat(0, 1, max_open=True), default=DEFAULTS.dropout,
-              show_default=True, help="Dropout on the RNN's inputs x_t, in training only.")
-@click.option("--recurrent-dropout", type=FiniteFloat(0, 1, max_open=True),
-              default=DEFAULTS.recurrent_dropout, show_default=True,
-              help="Dropout on the RNN's state h_{t-1}, in training only.")
-@click.option("--learning-rate", type=FiniteFloat(min=0, min_open=True, max=10),
-              default=DEFAULTS.learning_rate, show_default=True, help="Adam learning rate.")
-@click.option("--clipnorm", type=FiniteFloat(min=0, min_open=True, max=LIMITS["clipnorm"]),
-              default=DEFAULTS.clipnorm, show_default=True, help="Gradient clipping by norm.")
-@click.option("--patience", type=click.IntRange(1, LIMITS["patience"]), default=DEFAULTS.patience,
-              show_default=True, help="Epochs without better validation accuracy before stopping.")
-@click.option("--validation-fraction", type=FiniteFloat(0, 1, min_open=True, max_open=True),
-              default=DEFAULTS.validation_fraction, show_default=True,
-              help="Last part of the train split held out for model selection.")
-@click.option("--seed", type=click.IntRange(0, LIMITS["seed"]), default=DEFAULTS.seed, show_default=True,
-              help="Random seed; the same seed gives the same run on the same machine.")
-@click.option("--limit", type=click.IntRange(min=2), default=None, show_default=True,
-              help="Use only the first N training reviews, for quick tries.")
-@click.option("--data", "data", type=click.Path(exists=True, dir_okay=False, allow_dash=True),
-              default=None, help="Train on a labelled file instead (CSV or TSV with a header, "
-              "headerless TSV label<TAB>text, JSON Lines; - for standard input); its validation "
-              "part is drawn from each label after a seeded shuffle.  [default: --dataset]")
-@click.option("--validation-data", type=click.Path(exists=True, dir_okay=False), default=None,
-              help="With --data: a labelled file for model selection instead.  [default: part "
-                   "of --data]")
-@click.option("--dataset", default=DEFAULTS.dataset, show_default=True,
-              help="A tensorflow-datasets dataset with a text and a 0/1 label to train on (its "
-                   "train split; evaluate reads its test split).")
+@train_settings
+@data_options
 @label_options
 @click.option("--run-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Folder for this run.  [default: models/<timestamp>]")
@@ -159,18 +77,6 @@ def train(resume_dir, run_dir, data_dir, keep_oov, **settings):
     click.echo(f"Training took {time.perf_counter() - started:.1f} s")
     if not result.completed:
         sys.exit(130)
-
-
-INPUT_PATH = click.Path(exists=True, dir_okay=False, allow_dash=True, path_type=str)
-MAX_RECORD_OPTION = click.option(
-    "--max-record-mb", type=click.IntRange(1, 1024), default=10, show_default=True,
-    help="Largest record (a line, or a CSV record over several lines) in MB; a longer one is "
-         "an error, or skipped with --skip-bad.")
-INPUT_FORMAT_OPTION = click.option(
-    "--input-format", type=click.Choice(["auto", "lines", "csv", "tsv", "jsonl"]),
-    default="auto", show_default=True,
-    help="How to read the input; auto goes by the extension (.csv, .tsv, .jsonl), else by the "
-         "first line for a labelled file, else one text a line.")
 
 
 @main.command()
@@ -327,12 +233,6 @@ def predict(model_dir, backend, as_json, file, input_format, out_format, thresho
                    f"the model's vocabulary: labelled unknown, with no probability", err=True)
 
 
-def _png_path(ctx, param, value):
-    if value is not None and value.suffix.lower() != ".png":
-        raise click.BadParameter(f"{value} is not a .png file name")
-    return value
-
-
 @main.command("inspect")
 @MODEL_OPTION
 @DATA_DIR_OPTION
@@ -340,7 +240,7 @@ def _png_path(ctx, param, value):
               help="Without TEXT: compare NumPy and Keras on this many IMDB test reviews "
                    "(0 skips it, and TensorFlow).")
 @click.option("--plot", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              callback=_png_path, help="With TEXT: write running P(positive) above a heatmap "
+              callback=png_path, help="With TEXT: write running P(positive) above a heatmap "
                                        "of h_t to this PNG file.  [default: no plot]")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
 @click.argument("text", required=False)
