@@ -9,6 +9,7 @@ a batch; can return every hidden state h_t. Never imports TensorFlow.
 
 from __future__ import annotations
 
+import contextlib
 import io
 from dataclasses import dataclass
 from pathlib import Path
@@ -140,9 +141,26 @@ class NumpyRNN:
         return sigmoid(h @ self.W_hy + self.b_y)[..., 0]
 
     def predict_proba(self, ids: np.ndarray, batch_size: int = 1024) -> np.ndarray:
-        """P(positive) for a (batch, time) id array, as a (batch,) float array."""
+        """P(positive) for a (batch, time) id array, as a (batch,) float array.
+
+        For many texts BLAS runs on one thread: the matrices are small (batch x 32 by 32 x
+        32), where threads gain nothing, and a multi-threaded BLAS that meets a busy core slows
+        down tenfold (seen on this 2-core machine while another process ran). A few texts skip
+        the switch, which costs more than it saves (threadpoolctl finds the BLAS on first use)."""
         ids = np.atleast_2d(np.asarray(ids))
         out = np.empty(ids.shape[0])
-        for rows in sorted_batches(lengths(ids), batch_size):  # padding is skipped anyway
-            out[rows] = self.output(self.hidden_states(trim(ids[rows]))[:, -1])
+        with _one_blas_thread(ids.shape[0] >= ONE_THREAD_FROM):
+            for rows in sorted_batches(lengths(ids), batch_size):  # padding is skipped anyway
+                out[rows] = self.output(self.hidden_states(trim(ids[rows]))[:, -1])
         return out
+
+
+ONE_THREAD_FROM = 256  # texts from which predict_proba runs BLAS on one thread
+
+
+def _one_blas_thread(wanted: bool):
+    if not wanted:
+        return contextlib.nullcontext()
+    from threadpoolctl import threadpool_limits  # comes with scikit-learn
+
+    return threadpool_limits(1, user_api="blas")
