@@ -73,6 +73,21 @@ def write_tfds_imdb(root: Path, splits: dict[str, list[tuple[str, int]]]) -> Pat
     return root
 
 
+@pytest.fixture(scope="session", autouse=True)
+def the_checkout_is_left_alone():
+    """No test may write into the checkout's models/ or data/ (tests work in temporary
+    folders); this fails the session if one did."""
+    root = Path(__file__).resolve().parents[1]
+
+    def listing():
+        return {str(p.relative_to(root)): os.readlink(p) if p.is_symlink() else None
+                for folder in ("models", "data") for p in (root / folder).glob("*")}
+
+    before = listing()
+    yield
+    assert listing() == before, "a test wrote into the checkout's models/ or data/"
+
+
 @pytest.fixture(scope="session")
 def tiny_data_dir(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("tfds")

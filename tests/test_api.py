@@ -72,7 +72,8 @@ def test_overview_is_inspect_without_a_text(trained_run):
 
 
 def test_train_prints_nothing_changes_nothing_and_runs_in_a_thread(tiny_data_dir, tmp_path,
-                                                                    capfd):
+                                                                    capfd, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # models/latest is set in the working folder, as by the CLI
     from tensorflow.python.framework import config as switches
 
     before = (signal.getsignal(signal.SIGINT), switches.is_op_determinism_enabled(),

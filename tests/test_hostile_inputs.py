@@ -406,9 +406,11 @@ def _plant_weights_hash_only(run):
     (run / "state.json").write_text(json.dumps(state))
 
 
-def test_an_unknown_text_is_unknown_in_inspect_on_a_keep_oov_run(tiny_data_dir, tmp_path):
+def test_an_unknown_text_is_unknown_in_inspect_on_a_keep_oov_run(tiny_data_dir, tmp_path,
+                                                                  monkeypatch):
     from conftest import TINY_TRAIN_ARGS
 
+    monkeypatch.chdir(tmp_path)  # a finished run points models/latest at itself
     run = tmp_path / "oov-run"
     result = invoke("train", *TINY_TRAIN_ARGS, "--epochs", "1", "--keep-oov", "--run-dir", run,
                     "--data-dir", tiny_data_dir)
