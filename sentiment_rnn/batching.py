@@ -16,9 +16,14 @@ from __future__ import annotations
 import numpy as np
 
 
-def lengths(ids: np.ndarray) -> np.ndarray:
-    """Real (non-padding) ids per row of a front-padded (batch, time) array."""
-    return np.count_nonzero(ids, axis=1)
+def lengths(ids: np.ndarray, chunk: int = 65_536) -> np.ndarray:
+    """Real (non-padding) ids per row of a front-padded (batch, time) array. Counted a chunk
+    of rows at a time: on memory-mapped ids of millions of reviews, one `ids != 0` would
+    build a full in-memory copy (a byte per id)."""
+    out = np.empty(len(ids), dtype=np.int64)
+    for start in range(0, len(ids), chunk):
+        out[start:start + chunk] = np.count_nonzero(ids[start:start + chunk], axis=1)
+    return out
 
 
 def trim(ids: np.ndarray) -> np.ndarray:
