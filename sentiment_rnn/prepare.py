@@ -10,7 +10,8 @@ date, so its validation part is taken after a seeded shuffle, the same fraction 
 or it is a second file (`validation_data`). The test split is never read here.
 
 Memory stays bounded as the data grows: texts are tokenized as they stream in and written to a
-scratch file of tokens; the labels (one byte each) are all that stays in memory; the ids are
+scratch file of tokens; the labels and the split (about 10 bytes a review) are all that stays in
+memory; the ids are
 written once into .npy files that training memory-maps (`folder`), or held in memory for small
 uses (`folder=None`).
 """
@@ -129,7 +130,7 @@ def _validation_mask(config: TrainConfig, labels: np.ndarray, first_part: int,
         return np.arange(len(labels)) >= first_part
     if config.data is None:
         cut = split_train_validation(len(labels), config.validation_fraction)
-        info["validation"] = f"the last {config.validation_fraction:.0%} of the train split"
+        info["validation"] = f"last {config.validation_fraction:.0%} of the train split"
         return np.arange(len(labels)) >= cut
     info["validation"] = (f"{config.validation_fraction:.0%} of each label, after a shuffle "
                           f"seeded with {config.seed}")
@@ -195,12 +196,13 @@ def prepare(config: TrainConfig, data_dir=None, vocab: Vocabulary | None = None,
                     train_positive_share=float(labels[~is_val].mean()))
         if vocab is None:
             train_rows = (t for t, v in zip(_token_lines(tokens_path), is_val) if not v)
-            vocab = Vocabulary.build(train_rows, labels[~is_val].tolist(), config.vocab_size,
+            vocab = Vocabulary.build(train_rows, labels[~is_val], config.vocab_size,
                                      config.vocab_method)
         parts = {"train": ~is_val, "validation": is_val}
         arrays = {p: _ids_array(folder, p, int(m.sum()), config.max_len, len(vocab))
                   for p, m in parts.items()}
-        position = np.cumsum(is_val) - 1, np.cumsum(~is_val) - 1  # row -> index in its part
+        position = (np.cumsum(is_val, dtype=np.int32) - 1,  # row -> index in its part
+                    np.cumsum(~is_val, dtype=np.int32) - 1)
         for row, tokens in enumerate(_token_lines(tokens_path)):
             ids = to_ids(tokens, vocab, config.max_len, config.drop_oov)
             if ids:

@@ -123,7 +123,7 @@ def _train_new(config: TrainConfig, path: Path, data_dir, models_dir: Path,
              "best_val_loss": None, "wait": 0, "history": [], "completed": False}
     echo(f"Run folder: {run.path}")
     echo(f"Training on {len(train_part[1]):,} reviews, validating on {len(val_part[1]):,} "
-         f"(last {config.validation_fraction:.0%} of the train split)")
+         f"({source.description.get('validation', 'a validation part')})")
     model.summary(print_fn=lambda line, *a, **k: echo(line))
     return _fit(run, model, state, train_part, val_part, models_dir, echo, verbose)
 

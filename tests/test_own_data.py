@@ -38,7 +38,8 @@ def test_the_popular_review_sentiment_csv_trains_and_evaluates_as_it_is(tmp_path
     data = write_csv(tmp_path / "IMDB Dataset.csv", tiny_corpus(80))
     result = invoke("train", "--data", data, *SMALL, "--run-dir", "run")
     assert result.exit_code == 0, result.output
-    assert "Training on 64 reviews, validating on 16" in result.output
+    assert ("Training on 64 reviews, validating on 16 (20% of each label, after a shuffle "
+            "seeded with 7)") in result.output
     meta = json.loads((tmp_path / "run" / "config.json").read_text())
     source = meta["data"]
     assert (source["source"], source["format"], source["rows"]) == (str(data), "csv", 80)
