@@ -167,10 +167,10 @@ def evaluate_texts(run_dir, texts: list[str], labels: np.ndarray, source: str,
 
     predictor = Predictor(run_dir, backend)
     labels = np.asarray(labels)
-    ids = predictor.ids(texts)  # (texts, longest), the ids the RNN and the baselines read
+    tokens = [tokenize(t) for t in texts]  # once, for the ids and the breakdowns
+    ids = predictor.ids_of_tokens(tokens)  # (texts, longest): what the RNN and baselines read
     probs = predictor.predict_ids(ids)
     ev = Evaluation(source, labels, probs, metrics(labels, probs))
-    tokens = [tokenize(t) for t in texts]
     index = predictor.run.vocab.index
     known = np.array([any(t in index for t in ts) for ts in tokens], dtype=bool)
     ev.unknown = int((~known).sum())
