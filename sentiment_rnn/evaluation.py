@@ -163,7 +163,7 @@ def evaluate_texts(run_dir, texts: list[str], labels: np.ndarray, source: str,
                    with_baselines: bool = False) -> Evaluation:
     """Score the run on labelled texts; with breakdown, by length and OOV share; with
     with_baselines, the baselines too (they read the IMDB train split from data_dir)."""
-    from .predict import Predictor
+    from .predict import Predictor, reads_a_word
 
     predictor = Predictor(run_dir, backend)
     labels = np.asarray(labels)
@@ -172,8 +172,7 @@ def evaluate_texts(run_dir, texts: list[str], labels: np.ndarray, source: str,
     probs = predictor.predict_ids(ids)
     ev = Evaluation(source, labels, probs, metrics(labels, probs))
     index = predictor.run.vocab.index
-    known = np.array([any(t in index for t in ts) for ts in tokens], dtype=bool)
-    ev.unknown = int((~known).sum())
+    ev.unknown = int((~reads_a_word(ids)).sum())  # the same rule as predict's unknown
     if breakdown:
         n_tokens = np.array([len(t) for t in tokens])
         ev.by_length = length_buckets(n_tokens, (probs >= 0.5) == (labels == 1))

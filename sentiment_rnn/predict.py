@@ -133,11 +133,16 @@ class Predictor:
         tokens = [tokenize(t) for t in texts]
         probs = np.full(len(texts), math.nan)
         ids = self.ids_of_tokens(tokens)
-        known = np.count_nonzero((ids != 0) & (ids != OOV), axis=1) > 0 if len(texts) else []
-        keep = np.flatnonzero(known)
+        keep = np.flatnonzero(reads_a_word(ids))
         if len(keep):
             probs[keep] = self.predict_ids(ids[keep])
         return probs
+
+def reads_a_word(ids: np.ndarray) -> np.ndarray:
+    """Per row of (batch, time) ids: whether the model reads at least one known word (not
+    padding, not <oov>). A row without one is the model's prior, labelled unknown."""
+    return ((ids != 0) & (ids != OOV)).any(axis=1)
+
 
 def label(probability: float, threshold: float = 0.5) -> str:
     return "positive" if probability >= threshold else "negative"
