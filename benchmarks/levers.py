@@ -1,7 +1,10 @@
 """Measure each training lever's effect on *validation* accuracy (never the test split).
 
 Trains the default configuration and one variant per lever on the IMDB train split (validation =
-its last 20%), and prints a Markdown table: best validation accuracy, best epoch, wall time.
+its last 20%), and prints a Markdown table: best validation accuracy, the short-text check (the
+last sentence of each validation review with its label, `shorttexts.py`), the dozen short
+reviews of examples/reviews.csv, the 24 negation and contrast sentences of
+examples/negation.csv, best epoch, wall time.
 
     TFDS_DATA_DIR=../shared/tensorflow_datasets python benchmarks/levers.py [--seeds 42] [--only NAME]
 """
@@ -15,29 +18,39 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
+
 from sentiment_rnn.config import TrainConfig
+from sentiment_rnn.predict import Predictor
+from sentiment_rnn.readers import read_labelled
+from sentiment_rnn.shorttexts import short_texts
 from sentiment_rnn.training import train
 
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+
 LEVERS = {
-    "default (label-aware vocab, OOV dropped, last 200 tokens, Adam 1e-3, clipnorm 1, "
-    "batch 128, length buckets)": {},
+    "default (TF-IDF teacher on the unlabelled split, weight average 0.99, label-aware vocab, "
+    "OOV dropped, last 200 tokens, Adam 1e-3, clipnorm 1, batch 128, length buckets)": {},
+    "no teacher, no weight average (the 0.2 default)": {"teacher": "none"},
+    "no teacher, weight average 0.99": {"teacher": "none", "ema_momentum": 0.99},
+    "teacher, no weight average": {"ema_momentum": 0.0},
+    "teacher, weight average 0.999": {"ema_momentum": 0.999},
+    "teacher, learning rate 5e-4, patience 3": {"learning_rate": 5e-4, "patience": 3},
+    "teacher, vocabulary: 998 most frequent words": {"vocab_method": "frequency"},
+    "teacher, max-len 400": {"max_len": 400},
     "random batches instead of length buckets": {"length_buckets": False},
-    "vocabulary: 998 most frequent words": {"vocab_method": "frequency"},
-    "vocabulary: most frequent, OOV kept as id 1": {"vocab_method": "frequency", "drop_oov": False},
     "OOV kept as id 1 (label-aware vocabulary)": {"drop_oov": False},
-    "max-len 100": {"max_len": 100},
-    "max-len 300": {"max_len": 300},
-    "max-len 400": {"max_len": 400},
-    "no gradient clipping (clipnorm 1e6)": {"clipnorm": 1e6},
     "learning rate 3e-3": {"learning_rate": 3e-3},
-    "learning rate 5e-4": {"learning_rate": 5e-4},
-    "batch size 64": {"batch_size": 64},
     "batch size 256": {"batch_size": 256},
-    "units 64": {"units": 64},
     "dropout 0.2 on x_t": {"dropout": 0.2},
-    "recurrent dropout 0.2 on h_{t-1}": {"recurrent_dropout": 0.2},
-    "patience 3 (more epochs before stopping)": {"patience": 3},
+    "units 64": {"units": 64},
 }
+
+
+def accuracy(probs: np.ndarray, labels: np.ndarray) -> float:
+    """Share right; a text with no known word (NaN, "unknown") counts as wrong."""
+    right = np.where(np.isnan(probs), False, (probs >= 0.5) == labels)
+    return float(np.mean(right))
 
 
 def main() -> None:
@@ -46,8 +59,14 @@ def main() -> None:
     parser.add_argument("--only", nargs="*", help="substrings of lever names to run")
     parser.add_argument("--out", type=Path, help="append JSON lines of results here")
     args = parser.parse_args()
-    print("| lever | seed | best val. accuracy | best epoch | epochs run | train time (s) |")
-    print("|---|---|---|---|---|---|")
+    short, short_y = short_texts(TrainConfig())  # the same validation part for every lever
+    examples = read_labelled(EXAMPLES / "reviews.csv")
+    negation = read_labelled(EXAMPLES / "negation.csv")
+    print(f"short-text check: {len(short_y):,} last sentences; examples: {len(examples.labels)}; "
+          f"negation and contrast: {len(negation.labels)}")
+    print("| lever | seed | best val. accuracy | short texts | examples | negation | best epoch "
+          "| epochs run | train time (s) |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for name, changes in LEVERS.items():
         if args.only and not any(s in name for s in args.only):
             continue
@@ -58,11 +77,20 @@ def main() -> None:
                 result = train(config, Path(tmp) / "run", models_dir=Path(tmp) / "models",
                                echo=lambda *a: None, verbose=0)
                 seconds = time.perf_counter() - started
+                model = Predictor(result.run_dir)
+                short_acc = accuracy(model.predict(short), short_y)
+                example_acc = accuracy(model.predict(examples.texts), examples.labels)
+                negation_acc = accuracy(model.predict(negation.texts), negation.labels)
             row = {"lever": name, "seed": seed, "val_accuracy": result.best_val_accuracy,
+                   "short_text_accuracy": round(short_acc, 4),
+                   "examples_accuracy": round(example_acc, 4),
+                   "negation_accuracy": round(negation_acc, 4),
                    "best_epoch": result.best_epoch, "epochs": result.epochs_run,
                    "seconds": round(seconds, 1)}
-            print(f"| {name} | {seed} | {row['val_accuracy']:.4f} | {row['best_epoch']} | "
-                  f"{row['epochs']} | {row['seconds']} |", flush=True)
+            print(f"| {name} | {seed} | {row['val_accuracy']:.4f} | {short_acc:.4f} | "
+                  f"{example_acc:.4f} | {negation_acc:.4f} | {row['best_epoch']} | "
+                  f"{row['epochs']} | "
+                  f"{row['seconds']} |", flush=True)
             if args.out:
                 with args.out.open("a") as f:
                     f.write(json.dumps(row) + "\n")

@@ -5,7 +5,7 @@ The Python API (`import sentiment_rnn as sr`): `sr.load(run_dir)` gives a Model 
 `sr.train(...)` and `sr.evaluate(...)` do what the command line's train and evaluate do.
 """
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"
 
 __all__ = ["Model", "Trace", "TrainedRun", "evaluate", "load", "train", "__version__"]
 

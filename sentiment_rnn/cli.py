@@ -70,6 +70,11 @@ def train(resume_dir, run_dir, data_dir, keep_oov, **settings):
     else:
         if settings["validation_data"] and not settings["data"]:
             raise click.UsageError("--validation-data needs --data FILE")
+        if settings["unlabelled"] and not settings["data"]:
+            raise click.UsageError("--unlabelled needs --data FILE (IMDB brings its own "
+                                   "unlabelled reviews)")
+        if settings["unlabelled"] and settings["teacher"] == "none":
+            raise click.UsageError("--unlabelled is for the teacher; drop it or --teacher none")
         if bool(settings["positive"]) != bool(settings["negative"]):
             raise click.UsageError("give both --positive and --negative, or neither")
         config = TrainConfig(drop_oov=not keep_oov, **settings)

@@ -14,6 +14,10 @@ from dataclasses import dataclass, fields
 from .errors import ConfigError
 
 VOCAB_METHODS = ("label-aware", "frequency")
+TEACHERS = ("tfidf", "none")  # tfidf: TF-IDF + logistic regression labels unlabelled texts
+DEFAULT_EMA = 0.99  # the weight average's momentum when a teacher is used
+# settings added in 0.3.0, as a run saved without them was trained
+BEFORE_0_3 = {"teacher": "none", "ema_momentum": None, "vocab_df_power": 0.5}
 # largest accepted values: beyond them a run would not fit in memory or never end
 LIMITS = {"vocab_size": 1_000_000, "max_len": 100_000, "embed_dim": 4096, "units": 4096,
           "epochs": 10_000, "batch_size": 65_536, "patience": 10_000, "clipnorm": 1e6,
@@ -41,9 +45,12 @@ class TrainConfig:
     label_column: str | None = None  # the data file's label column; else a common name
     positive: tuple = ()  # label values read as positive (with negative); else 0/1, neg/pos
     negative: tuple = ()  # label values read as negative
+    unlabelled: str | None = None  # a file of unlabelled texts for the teacher (with data)
+    teacher: str = "tfidf"  # labels unlabelled texts for the RNN to learn from; "none": off
     # text -> ids
     vocab_size: int = 1000  # vocabulary entries, including 0 = padding and 1 = out of vocabulary
     vocab_method: str = "label-aware"  # how the words are chosen: "label-aware" or "frequency"
+    vocab_df_power: float = 0.5  # label-aware: |log-odds| x document frequency ** this
     max_len: int = 200  # tokens per review; longer reviews keep their last max_len tokens
     drop_oov: bool = True  # drop out-of-vocabulary tokens (True) or map them to id 1 (False)
     # model
@@ -57,6 +64,7 @@ class TrainConfig:
     length_buckets: bool = True  # batch reviews of similar length together (faster, same model)
     learning_rate: float = 1e-3  # Adam step size
     clipnorm: float = 1.0  # gradient clipping by norm; a SimpleRNN on IMDB swings without it
+    ema_momentum: float | None = None  # average of the weights; None: 0.99 with a teacher, else off
     patience: int = 2  # epochs without a better validation accuracy before stopping
     validation_fraction: float = 0.2  # last part of the train split used for model selection
     seed: int = 42  # seeds Python, NumPy and TensorFlow; same seed, same run on one machine
@@ -89,6 +97,16 @@ class TrainConfig:
             value = getattr(self, name)
             if not _is_number(value) or not 0 <= value < 1:
                 raise ConfigError(f"{name} must be a number from 0 to below 1, got {value!r}")
+        if not _is_number(self.vocab_df_power) or not 0 <= self.vocab_df_power <= 2:
+            raise ConfigError(f"vocab_df_power must be a number from 0 to 2, "
+                              f"got {self.vocab_df_power!r}")
+        if self.teacher not in TEACHERS:
+            raise ConfigError(f"teacher must be one of {', '.join(TEACHERS)}, "
+                              f"got {self.teacher!r}")
+        if self.ema_momentum is not None and (not _is_number(self.ema_momentum)
+                                              or not 0 <= self.ema_momentum < 1):
+            raise ConfigError(f"ema_momentum must be a number from 0 (off) to below 1, "
+                              f"got {self.ema_momentum!r}")
         if not _is_number(self.validation_fraction) or not 0 < self.validation_fraction < 1:
             raise ConfigError(f"validation_fraction must be between 0 and 1, "
                               f"got {self.validation_fraction!r}")
@@ -101,12 +119,14 @@ class TrainConfig:
                                                                  self.dataset):
             raise ConfigError(f"dataset must be a tensorflow-datasets name, got "
                               f"{self.dataset!r}")
-        for name in ("data", "validation_data", "text_column", "label_column"):
+        for name in ("data", "validation_data", "text_column", "label_column", "unlabelled"):
             value = getattr(self, name)
             if value is not None and (not isinstance(value, str) or not value.strip()):
                 raise ConfigError(f"{name} must be a non-empty text, got {value!r}")
         if self.validation_data is not None and self.data is None:
             raise ConfigError("validation_data needs data (a training file)")
+        if self.unlabelled is not None and self.data is None:
+            raise ConfigError("unlabelled needs data (a training file); IMDB brings its own")
         for name in ("positive", "negative"):
             value = getattr(self, name)
             if not isinstance(value, tuple) or not all(isinstance(v, str) and v.strip()
@@ -114,6 +134,13 @@ class TrainConfig:
                 raise ConfigError(f"{name} must be label values, got {value!r}")
         if bool(self.positive) != bool(self.negative):
             raise ConfigError("give both positive and negative label values, or neither")
+
+    @property
+    def ema(self) -> float:
+        """The weight average's momentum in use: 0 is off."""
+        if self.ema_momentum is None:
+            return DEFAULT_EMA if self.teacher != "none" else 0.0
+        return float(self.ema_momentum)
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -129,6 +156,7 @@ class TrainConfig:
             raise ConfigError(f"unknown configuration keys: {', '.join(unknown)}")
         data = {k: tuple(v) if k in ("positive", "negative") and isinstance(v, list) else v
                 for k, v in data.items()}
+        data = {**BEFORE_0_3, **data}  # a run saved before these settings existed trained so
         try:
             return cls(**data)
         except TypeError as exc:  # should not happen once keys are known; kept one-line anyway

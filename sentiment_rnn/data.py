@@ -111,6 +111,11 @@ def _text_and_label(builder, dataset: str) -> tuple[str, str]:
     return text, label
 
 
+def split_names(data_dir: str | os.PathLike | None = None, dataset: str = DATASET) -> list[str]:
+    """The names of the dataset's splits (IMDB: train, test, unsupervised)."""
+    return sorted(_builder(resolve_data_dir(data_dir), dataset).info.splits)
+
+
 def iter_split(split: str, data_dir: str | os.PathLike | None = None,
                limit: int | None = None, dataset: str = DATASET,
                batch: int = 4096) -> tuple[int, Iterator[tuple[list[str], np.ndarray]]]:

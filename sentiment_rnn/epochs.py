@@ -4,7 +4,7 @@
 
 `batches`: a tf.data input of (batch, time) ids, each batch trimmed to its longest review.
 `StopOnSignal`: Ctrl-C finishes the current step, then stops (only in the main thread).
-`progress_bar`: Keras' own progress bar, told the run's epoch total. `seed_dropout`: dropout
+`average_weights`: the weight average swapped in before validation. `progress_bar`: Keras' own progress bar, told the run's epoch total. `seed_dropout`: dropout
 masks from (seed, epoch) alone. `deterministic`: TensorFlow op determinism on for a call, and
 back off afterwards if it was off.
 """
@@ -55,15 +55,31 @@ class StopOnSignal:
 
 
 def batches(x: np.ndarray, y: np.ndarray, batches: list[np.ndarray]):
-    """A tf.data input serving the given row batches, each trimmed to its longest review.
+    """A tf.data input serving the given row batches, each trimmed to its longest review; the
+    targets as float32 (0/1 labels, or a teacher's probabilities).
 
     The signature says (batch, time) with both unknown, so batches of any length are fine."""
     tf = quiet.tensorflow()
-    signature = (tf.TensorSpec((None, None), tf.int32), tf.TensorSpec((None,), tf.int32))
+    signature = (tf.TensorSpec((None, None), tf.int32), tf.TensorSpec((None,), tf.float32))
     dataset = tf.data.Dataset.from_generator(
-        lambda: ((trim(x[rows]).astype(np.int32), y[rows]) for rows in batches),
+        lambda: ((trim(x[rows]).astype(np.int32), y[rows].astype(np.float32))
+                 for rows in batches),
         output_signature=signature)
     return dataset.apply(tf.data.experimental.assert_cardinality(len(batches)))
+
+
+def average_weights(model, steps: int):
+    """With the optimizer's weight average on (Keras' use_ema): after the epoch's last step, the
+    model takes the averaged weights, so validation, the checkpoint and the saved model all use
+    them (Keras itself would swap them in only after validation, at the end of fit)."""
+    tf = quiet.tensorflow()
+
+    class Average(tf.keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            if batch == steps - 1 and model.optimizer.use_ema:
+                model.optimizer.finalize_variable_values(model.trainable_variables)
+
+    return Average()
 
 
 def progress_bar(total_epochs: int, verbose: int):

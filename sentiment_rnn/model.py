@@ -1,5 +1,8 @@
 """ids -> probability in Keras: Embedding -> SimpleRNN -> Dense(sigmoid), and its weights by name.
 
+`compile_model` gives the training setup: Adam, clipping, the weight average, and accuracy
+that also reads soft targets (`agreement`).
+
 `weight_arrays` is the one place weights leave Keras: training writes its output as `weights.npz`
 and the NumPy forward pass (`numpy_rnn.py`) reads exactly those names and shapes.
 """
@@ -43,11 +46,30 @@ def build_model(config: TrainConfig):
     return model
 
 
+def agreement(y_true, y_pred):
+    """Accuracy for soft targets: a row counts as right when the model and its target are on
+    the same side of 0.5 (for 0/1 labels, plain accuracy; for a teacher's P(positive), whether
+    the RNN agrees with the teacher)."""
+    ops = quiet.tensorflow().keras.ops
+    y_true, y_pred = ops.reshape(y_true, (-1,)), ops.reshape(y_pred, (-1,))
+    return ops.cast(ops.equal(y_true > 0.5, y_pred > 0.5), "float32")
+
+
+def custom_objects() -> dict:
+    """What loading a training checkpoint (compiled, safe_mode on) needs besides Keras."""
+    return {"agreement": agreement}
+
+
 def compile_model(model, config: TrainConfig) -> None:
+    """Adam with clipping; with config.ema > 0 it also keeps an exponential moving average of
+    the weights (Keras' use_ema), which is what is validated and saved (`AverageWeights`)."""
     tf = quiet.tensorflow()
+    ema = config.ema
     optimizer = tf.keras.optimizers.Adam(learning_rate=config.learning_rate,
-                                         clipnorm=config.clipnorm)
-    model.compile(optimizer=optimizer, loss="binary_crossentropy", metrics=["accuracy"])
+                                         clipnorm=config.clipnorm, use_ema=ema > 0,
+                                         ema_momentum=ema if ema > 0 else 0.99)
+    accuracy = tf.keras.metrics.MeanMetricWrapper(agreement, name="accuracy")
+    model.compile(optimizer=optimizer, loss="binary_crossentropy", metrics=[accuracy])
 
 
 def weight_arrays(model) -> dict[str, np.ndarray]:

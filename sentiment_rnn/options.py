@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from .config import LIMITS, VOCAB_METHODS, TrainConfig
+from .config import DEFAULT_EMA, LIMITS, TEACHERS, VOCAB_METHODS, TrainConfig
 from .guard import FiniteFloat
 
 DEFAULTS = TrainConfig()
@@ -82,6 +82,9 @@ train_settings = _apply([
              "Vocabulary entries, including padding and out-of-vocabulary."),
     _setting("--vocab-method", click.Choice(VOCAB_METHODS),
              "How the vocabulary's words are chosen from the training part."),
+    _setting("--vocab-df-power", FiniteFloat(0, 2),
+             "label-aware: a word's score is |log-odds of positive vs negative| x its document "
+             "frequency to this power; higher lets more frequent words in (not, but)."),
     click.option("--keep-oov/--drop-oov", default=not DEFAULTS.drop_oov, show_default=True,
                  help="Keep out-of-vocabulary words as id 1, or drop them from the sequence."),
     click.option("--length-buckets/--random-batches", default=DEFAULTS.length_buckets,
@@ -93,6 +96,13 @@ train_settings = _apply([
              "Dropout on the RNN's inputs x_t, in training only."),
     _setting("--recurrent-dropout", FiniteFloat(0, 1, max_open=True),
              "Dropout on the RNN's state h_{t-1}, in training only."),
+    _setting("--teacher", click.Choice(TEACHERS),
+             "tfidf: a TF-IDF + logistic regression model, fitted on the training part, labels "
+             "unlabelled texts (IMDB's unsupervised split, or --unlabelled FILE) and the RNN "
+             "also learns from its probabilities; none: labelled texts only."),
+    click.option("--ema-momentum", type=FiniteFloat(0, 1, max_open=True), default=None,
+                 help="Momentum of the moving average of the weights that is validated and "
+                      f"saved; 0 is off.  [default: {DEFAULT_EMA} with a teacher, else 0]"),
     _setting("--learning-rate", FiniteFloat(min=0, min_open=True, max=10), "Adam learning rate."),
     _setting("--clipnorm", FiniteFloat(min=0, min_open=True, max=LIMITS["clipnorm"]),
              "Gradient clipping by norm."),
@@ -118,6 +128,9 @@ data_options = _apply([
     click.option("--validation-data", type=click.Path(exists=True, dir_okay=False), default=None,
                  help="With --data: a labelled file for model selection instead.  [default: part "
                       "of --data]"),
+    click.option("--unlabelled", type=click.Path(exists=True, dir_okay=False), default=None,
+                 help="With --data: unlabelled texts for the teacher to label (one a line, or "
+                      "CSV/TSV/JSON Lines with a text column).  [default: none, no teacher]"),
     click.option("--dataset", default=DEFAULTS.dataset, show_default=True,
                  help="A tensorflow-datasets dataset with a text and a 0/1 label to train on (its "
                       "train split; evaluate reads its test split)."),

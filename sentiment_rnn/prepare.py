@@ -161,10 +161,16 @@ def _tokenize_to(batches: Iterable[tuple[list, np.ndarray]], path: Path) -> np.n
     return np.concatenate(labels) if labels else np.empty(0, np.int8)
 
 
-def _token_lines(path: Path) -> Iterator[list[str]]:
+def _lines(path: Path) -> Iterator[str]:
+    """The token lines of a scratch file, each a text's tokens joined by spaces."""
     with open(path, encoding="utf-8") as f:
         for line in f:
-            yield line.split()
+            yield line.rstrip("\n")
+
+
+def _token_lines(path: Path) -> Iterator[list[str]]:
+    for line in _lines(path):
+        yield line.split()
 
 
 def _ids_array(folder: Path | None, part: str, rows: int, width: int, vocab_size: int):
@@ -178,11 +184,16 @@ def _ids_array(folder: Path | None, part: str, rows: int, width: int, vocab_size
 
 
 def prepare(config: TrainConfig, data_dir=None, vocab: Vocabulary | None = None,
-            folder: Path | None = None, source: Source | None = None):
+            folder: Path | None = None, source: Source | None = None, teacher: bool = False,
+            echo=None):
     """Read, split, tokenize and encode the training data once; return the vocabulary (built
     from the training part unless given) and the (ids, labels) of the training and validation
     parts, ids (reviews, max_len) padded in front. With `folder`, the ids and labels are also
-    written there (memory-mapped); `source` gets the description of the data."""
+    written there (memory-mapped); `source` gets the description of the data.
+
+    With `teacher` (and config.teacher not "none"), the training part also holds the unlabelled
+    texts the teacher labelled (teacher.py): its ids are then the labelled rows followed by
+    those, and its labels float targets, 0/1 for labelled rows and the teacher's P(positive)."""
     info = {} if source is None else source.description
     with tempfile.TemporaryDirectory(prefix=".prepare-", suffix=".tmp", dir=folder) as scratch:
         tokens_path = Path(scratch) / "tokens.txt"
@@ -197,7 +208,7 @@ def prepare(config: TrainConfig, data_dir=None, vocab: Vocabulary | None = None,
         if vocab is None:
             train_rows = (t for t, v in zip(_token_lines(tokens_path), is_val) if not v)
             vocab = Vocabulary.build(train_rows, labels[~is_val], config.vocab_size,
-                                     config.vocab_method)
+                                     config.vocab_method, config.vocab_df_power)
         parts = {"train": ~is_val, "validation": is_val}
         arrays = {p: _ids_array(folder, p, int(m.sum()), config.max_len, len(vocab))
                   for p, m in parts.items()}
@@ -209,6 +220,12 @@ def prepare(config: TrainConfig, data_dir=None, vocab: Vocabulary | None = None,
                 part = "validation" if is_val[row] else "train"
                 index = position[0][row] if is_val[row] else position[1][row]
                 arrays[part][index, -len(ids):] = ids
+        extra = None
+        if teacher and config.teacher != "none":
+            from .teacher import distil
+
+            extra = distil(config, data_dir, vocab, folder, Path(scratch),
+                           lambda: _lines(tokens_path), labels, is_val, info, echo)
     out = []
     for part, mask in parts.items():
         ys = labels[mask].astype(np.int32)
@@ -216,7 +233,42 @@ def prepare(config: TrainConfig, data_dir=None, vocab: Vocabulary | None = None,
             arrays[part].flush()
             np.save(folder / LABEL_FILES[part], ys)
         out.append((arrays[part], ys))
+    if extra is not None:
+        out[0] = with_unlabelled(out[0], extra)
     return vocab, out[0], out[1]
+
+
+def with_unlabelled(train_part, extra):
+    """The training part followed by the teacher-labelled rows: (Stacked ids, float targets)."""
+    (ids, labels), (more_ids, targets) = train_part, extra
+    return Stacked(ids, more_ids), np.concatenate([labels.astype(np.float32),
+                                                   np.asarray(targets, dtype=np.float32)])
+
+
+class Stacked:
+    """Two (rows, max_len) id arrays read as one, the rows of the first and then the second's,
+    without copying either (both may be memory maps): what the training batches index."""
+
+    def __init__(self, first: np.ndarray, second: np.ndarray):
+        if first.shape[1:] != second.shape[1:]:
+            raise DataFileError("the labelled and unlabelled ids have different widths")
+        self.parts = (first, second)
+        self.shape = (len(first) + len(second), *first.shape[1:])
+        self.dtype = first.dtype
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __getitem__(self, key) -> np.ndarray:
+        if isinstance(key, slice):
+            key = np.arange(*key.indices(len(self)))
+        rows = np.asarray(key)
+        first, second = self.parts
+        out = np.empty((len(rows), *self.shape[1:]), dtype=self.dtype)
+        head = rows < len(first)
+        out[head] = first[rows[head]]
+        out[~head] = second[rows[~head] - len(first)]
+        return out
 
 
 def load_prepared(folder: Path):
@@ -230,12 +282,19 @@ def load_prepared(folder: Path):
             raise DataFileError(f"{folder}: {IDS_FILES[part]} and {LABEL_FILES[part]} do not "
                                 f"match")
         out.append((ids, ys))
+    from .teacher import load_unlabelled
+
+    extra = load_unlabelled(folder)
+    if extra is not None:
+        out[0] = with_unlabelled(out[0], extra)
     return out[0], out[1]
 
 
 def remove_prepared(folder: Path) -> None:
     """Delete the ids and labels once a run is complete: nothing reads them after."""
-    for name in (*IDS_FILES.values(), *LABEL_FILES.values()):
+    from .teacher import UNLABELLED_FILES
+
+    for name in (*IDS_FILES.values(), *LABEL_FILES.values(), *UNLABELLED_FILES):
         try:
             os.unlink(folder / name)
         except FileNotFoundError:

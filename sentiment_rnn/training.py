@@ -29,11 +29,12 @@ import numpy as np
 from . import __version__, quiet
 from .batching import lengths, shuffled_buckets, sorted_batches
 from .config import TrainConfig
-from .epochs import StopOnSignal, batches, deterministic, progress_bar, seed_dropout
+from .epochs import (StopOnSignal, average_weights, batches, deterministic, progress_bar,
+                     seed_dropout)
 from .errors import RunFolderError
 from .fileio import read_bytes, sha256_file, write_atomic, write_json_atomic, write_temp
 from .logs import CSV_LOG, TENSORBOARD_DIR, export_embedding, tensorboard, write_csv_log
-from .model import build_model, compile_model, weight_arrays
+from .model import build_model, compile_model, custom_objects, weight_arrays
 from .numpy_rnn import NumpyRNN
 from .plots import plot_learning_curves
 from .predict import load_numpy_model
@@ -73,7 +74,8 @@ def load_checkpoint(path: Path):
         with tempfile.TemporaryDirectory() as tmp:
             copy = Path(tmp) / path.name
             copy.write_bytes(data)
-            return tf.keras.models.load_model(copy, safe_mode=True)
+            return tf.keras.models.load_model(copy, safe_mode=True,
+                                              custom_objects=custom_objects())
     except Exception as exc:
         raise RunFolderError(f"{path.parent}: {path.name} cannot be loaded "
                              f"({type(exc).__name__})") from None
@@ -109,7 +111,10 @@ def _train_new(config: TrainConfig, path: Path, data_dir, models_dir: Path,
                echo: Callable[[str], None], verbose: int) -> TrainResult:
     tf = quiet.tensorflow()
     source = Source()
-    vocab, train_part, val_part = prepare(config, data_dir, folder=path, source=source)
+    vocab, train_part, val_part = prepare(config, data_dir, folder=path, source=source,
+                                          teacher=True, echo=echo)
+    if config.teacher != "none" and not source.description.get("teacher", {}).get("used"):
+        config = config.replace(teacher="none")  # nothing to teach: plain training, recorded
     if len(vocab) < config.vocab_size:
         echo(f"The training texts have only {len(vocab) - 2} distinct words: "
              f"vocabulary size {len(vocab)} instead of {config.vocab_size}")
@@ -122,8 +127,10 @@ def _train_new(config: TrainConfig, path: Path, data_dir, models_dir: Path,
     state = {"epoch": 0, "best_epoch": 0, "best_val_accuracy": None,
              "best_val_loss": None, "wait": 0, "history": [], "completed": False}
     echo(f"Run folder: {run.path}")
-    echo(f"Training on {len(train_part[1]):,} reviews, validating on {len(val_part[1]):,} "
-         f"({source.description.get('validation', 'a validation part')})")
+    taught = len(train_part[1]) - source.description["train_reviews"]
+    also = f" and {taught:,} the teacher labelled" if taught else ""
+    echo(f"Training on {source.description['train_reviews']:,} reviews{also}, validating on "
+         f"{len(val_part[1]):,} ({source.description.get('validation', 'a validation part')})")
     model.summary(print_fn=lambda line, *a, **k: echo(line))
     return _fit(run, model, state, train_part, val_part, models_dir, echo, verbose)
 
@@ -177,7 +184,8 @@ def resume(run_dir: Path, data_dir=None, models_dir: Path = DEFAULT_MODELS_DIR,
         try:  # the ids written when the run started: no data is read again
             train_part, val_part = load_prepared(run.path)
         except FileNotFoundError:
-            _, train_part, val_part = prepare(config, data_dir, run.vocab, folder=run.path)
+            _, train_part, val_part = prepare(config, data_dir, run.vocab, folder=run.path,
+                                              teacher=True, echo=echo)
         echo(f"Resuming {run.path} after epoch {state['epoch']}")
         return _fit(run, model, state, train_part, val_part, models_dir, echo, verbose)
 
@@ -219,6 +227,7 @@ def _fit(run: Run, model, state: dict, train_part, val_part, models_dir: Path,
                             epochs=epoch + 1, initial_epoch=epoch, shuffle=False,
                             validation_data=batches(x_val, y_val, val_batches), verbose=verbose,
                             callbacks=[stopper.callback(model), tensorboard(run),
+                                       average_weights(model, len(train_batches)),
                                        progress_bar(config.epochs, verbose)])
             if stopper.stopped:
                 break

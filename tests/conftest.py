@@ -94,6 +94,15 @@ def tiny_data_dir(tmp_path_factory) -> Path:
     return write_tfds_imdb(root, {"train": tiny_corpus(60), "test": tiny_corpus(20, offset=60)})
 
 
+@pytest.fixture(scope="session")
+def teacher_data_dir(tmp_path_factory) -> Path:
+    """The tiny dataset with an `unsupervised` split (label -1, as IMDB's) for the teacher."""
+    root = tmp_path_factory.mktemp("tfds-unsup")
+    unlabelled = [(text, -1) for text, _ in tiny_corpus(80, offset=200)]
+    return write_tfds_imdb(root, {"train": tiny_corpus(60), "test": tiny_corpus(20, offset=60),
+                                  "unsupervised": unlabelled})
+
+
 TINY_TRAIN_ARGS = ["--limit", "60", "--epochs", "8", "--vocab-size", "30", "--max-len", "12",
                    "--batch-size", "8", "--learning-rate", "0.02", "--embed-dim", "8",
                    "--units", "6", "--patience", "8", "--seed", "7"]

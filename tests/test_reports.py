@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from sentiment_rnn.baselines import bag_of_words, fit_logistic_regression
+from sentiment_rnn.baselines import bag_of_words
+from sentiment_rnn.teacher import fit_logistic_regression
 from sentiment_rnn.cli import main
 from sentiment_rnn.plots import plot_learning_curves
 

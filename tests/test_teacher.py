@@ -1,0 +1,228 @@
+"""The teacher (TF-IDF + logistic regression labelling unlabelled texts), the weight average,
+soft-target accuracy, and the short-text check."""
+
+import json
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from conftest import TINY_TRAIN_ARGS, tiny_corpus
+from sentiment_rnn.cli import main
+from sentiment_rnn.config import TrainConfig
+from sentiment_rnn.errors import ConfigError, DataFileError
+from sentiment_rnn.prepare import Stacked, load_prepared, prepare
+from sentiment_rnn.shorttexts import last_sentence
+from sentiment_rnn.teacher import UNLABELLED_FILES, fit_teacher, grams, load_unlabelled
+
+
+def invoke(*args, input=None):
+    return CliRunner().invoke(main, [str(a) for a in args], input=input)
+
+
+def weights(run_dir):
+    with np.load(run_dir / "weights.npz", allow_pickle=False) as npz:
+        return {name: npz[name] for name in npz.files}
+
+
+def lines(rows):
+    from sentiment_rnn.text import tokenize
+
+    return [" ".join(tokenize(t)) for t, _ in rows]
+
+
+def test_grams_are_the_words_then_the_word_pairs():
+    assert grams("not good at all") == ["not", "good", "at", "all", "not good", "good at",
+                                        "at all"]
+    assert grams("") == []
+
+
+def test_the_teacher_chooses_c_on_validation_and_labels_new_texts():
+    train, val = tiny_corpus(60), tiny_corpus(20, offset=60)
+    teacher = fit_teacher(lines(train), [y for _, y in train], lines(val), [y for _, y in val])
+    assert teacher.c in (0.01, 0.1, 1.0, 10.0, 100.0, 1000.0)
+    assert teacher.validation_accuracy == 1.0  # the tiny corpus is separable by its words
+    p = teacher.predict(["a great wonderful film", "an awful boring film"])
+    assert p.shape == (2,) and p[0] > 0.5 > p[1]
+    assert teacher.describe()["train_texts"] == 60
+
+
+def test_the_teacher_needs_both_labels():
+    with pytest.raises(DataFileError, match="positive and negative"):
+        fit_teacher(["good film", "great film"], [1, 1], ["bad"], [0])
+
+
+def test_stacked_rows_read_as_their_concatenation():
+    a = np.arange(12, dtype=np.uint16).reshape(4, 3)
+    b = 100 + np.arange(6, dtype=np.uint16).reshape(2, 3)
+    both, stacked = np.concatenate([a, b]), Stacked(a, b)
+    assert len(stacked) == 6 and stacked.shape == (6, 3) and stacked.dtype == np.uint16
+    for rows in ([5, 0, 3], [4, 5], [1], slice(2, 6), slice(0, 6, 2)):
+        np.testing.assert_array_equal(stacked[rows], both[rows])
+
+
+def test_prepare_with_the_teacher_adds_the_unlabelled_rows_with_soft_targets(teacher_data_dir,
+                                                                             tmp_path):
+    config = TrainConfig(limit=60, vocab_size=30, max_len=12)
+    info = {}
+    from sentiment_rnn.prepare import Source
+
+    source = Source(info)
+    vocab, (x, y), (xv, yv) = prepare(config, teacher_data_dir, folder=tmp_path, source=source,
+                                      teacher=True)
+    assert len(xv) == 12 and yv.dtype == np.int32
+    assert len(x) == 48 + 60  # 48 labelled rows, then the 60 unlabelled (limit) that have a word
+    assert y.dtype == np.float32 and set(np.unique(y[:48])) == {0.0, 1.0}
+    assert ((y[48:] > 0) & (y[48:] < 1)).all()  # probabilities, not labels
+    # the unlabelled corpus follows the labelled one's pattern: the teacher reads it right
+    truth = np.array([i % 2 for i in range(200, 260)])
+    assert ((y[48:] > 0.5) == truth).all()
+    note = info["teacher"]
+    assert note["used"] and note["unlabelled_texts"] == 60 and note["unlabelled_used"] == 60
+    assert note["validation_accuracy"] == 1.0 and note["train_texts"] == 48
+    assert note["source"] == "tensorflow-datasets imdb_reviews, unsupervised split"
+    (x2, y2), _ = load_prepared(tmp_path)  # what --resume reads back
+    np.testing.assert_array_equal(x2[np.arange(len(x2))], x[np.arange(len(x))])
+    np.testing.assert_array_equal(y2, y)
+    # without teacher=True (the baselines), only the labelled rows
+    _, (x3, y3), _ = prepare(config, teacher_data_dir, vocab)
+    assert len(x3) == 48 and y3.dtype == np.int32
+
+
+def test_damaged_teacher_files_are_an_error_not_wrong_targets(tmp_path):
+    np.save(tmp_path / UNLABELLED_FILES[0], np.zeros((3, 4), np.uint16))
+    np.save(tmp_path / UNLABELLED_FILES[1], np.array([0.5, np.nan, 0.2], np.float32))
+    with pytest.raises(DataFileError, match="do not match"):
+        load_unlabelled(tmp_path)
+    np.save(tmp_path / UNLABELLED_FILES[1], np.array([0.5, 0.2], np.float32))
+    with pytest.raises(DataFileError, match="do not match"):
+        load_unlabelled(tmp_path)
+    assert load_unlabelled(tmp_path / "nothing") is None
+
+
+def test_train_with_a_teacher_records_it_and_none_is_the_plain_run(teacher_data_dir,
+                                                                    tiny_data_dir, tmp_path,
+                                                                    monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    taught = invoke("train", *TINY_TRAIN_ARGS, "--run-dir", "taught", "--data-dir",
+                    teacher_data_dir)
+    assert taught.exit_code == 0, taught.output
+    assert "Training on 48 reviews and 60 the teacher labelled, validating on 12" in taught.output
+    assert "Teacher (NB-weighted TF-IDF of words and word pairs + logistic regression, C " in taught.output
+    saved = json.loads((tmp_path / "taught" / "config.json").read_text())
+    assert saved["config"]["teacher"] == "tfidf" and saved["config"]["ema_momentum"] is None
+    assert saved["data"]["teacher"]["validation_accuracy"] == 1.0
+    assert saved["data"]["teacher"]["unlabelled_used"] == 60  # --limit applies too
+    assert not any((tmp_path / "taught" / name).exists() for name in UNLABELLED_FILES)
+
+    plain = invoke("train", *TINY_TRAIN_ARGS, "--teacher", "none", "--run-dir", "plain",
+                   "--data-dir", teacher_data_dir)
+    assert plain.exit_code == 0, plain.output
+    assert "teacher labelled" not in plain.output
+    # --teacher none is today's training: bit-equal to a run on data with nothing to teach
+    before = invoke("train", *TINY_TRAIN_ARGS, "--run-dir", "before", "--data-dir",
+                    tiny_data_dir)
+    assert "No teacher: imdb_reviews has no 'unsupervised' split" in before.output
+    assert json.loads((tmp_path / "before" / "config.json").read_text())["config"][
+        "teacher"] == "none"
+    for name, value in weights(tmp_path / "plain").items():
+        np.testing.assert_array_equal(value, weights(tmp_path / "before")[name])
+    assert not all(np.array_equal(v, weights(tmp_path / "plain")[k])
+                   for k, v in weights(tmp_path / "taught").items())
+
+
+def test_own_data_trains_with_and_without_a_teacher(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    data = tmp_path / "reviews.tsv"
+    data.write_text("".join(f"{y}\t{t}\n" for t, y in tiny_corpus(80)))
+    extra = tmp_path / "unlabelled.txt"
+    extra.write_text("".join(f"{t}\n" for t, _ in tiny_corpus(40, offset=300)))
+    args = ["--epochs", "2", "--vocab-size", "30", "--max-len", "12", "--batch-size", "8",
+            "--embed-dim", "8", "--units", "6"]
+    result = invoke("train", "--data", data, "--unlabelled", extra, *args, "--run-dir", "a")
+    assert result.exit_code == 0, result.output
+    assert "Training on 64 reviews and 40 the teacher labelled" in result.output
+    note = json.loads((tmp_path / "a" / "config.json").read_text())["data"]["teacher"]
+    assert note["source"] == f"the file {extra}" and note["unlabelled_texts"] == 40
+    result = invoke("train", "--data", data, *args, "--run-dir", "b")
+    assert result.exit_code == 0, result.output
+    assert "No teacher: no unlabelled texts were given (--unlabelled FILE)" in result.output
+    assert json.loads((tmp_path / "b" / "config.json").read_text())["config"]["teacher"] == "none"
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--unlabelled", "{x}"], "--unlabelled needs --data FILE"),
+    (["--data", "{x}", "--unlabelled", "{x}", "--teacher", "none"], "--unlabelled is for the "
+                                                                    "teacher"),
+    (["--teacher", "bert"], "Invalid value for '--teacher'"),
+    (["--ema-momentum", "1"], "Invalid value for '--ema-momentum'"),
+    (["--ema-momentum", "nan"], "Invalid value for '--ema-momentum'"),
+])
+def test_bad_teacher_options_are_one_line_usage_errors(tmp_path, monkeypatch, args, message):
+    monkeypatch.chdir(tmp_path)
+    x = tmp_path / "x.txt"
+    x.write_text("1\tgood\n")
+    result = invoke("train", *[a.format(x=x) for a in args])
+    assert result.exit_code == 2 and message in result.output
+    assert not (tmp_path / "models").exists()
+
+
+def test_the_config_checks_teacher_settings():
+    assert TrainConfig().ema == 0.99 and TrainConfig(teacher="none").ema == 0.0
+    assert TrainConfig(teacher="none", ema_momentum=0.9).ema == 0.9
+    for bad in ({"teacher": "x"}, {"ema_momentum": 1.0}, {"ema_momentum": True},
+                {"unlabelled": "u.txt"}):
+        with pytest.raises(ConfigError):
+            TrainConfig(**bad)
+
+
+def test_accuracy_reads_soft_targets_as_sides_of_one_half():
+    from sentiment_rnn.model import agreement
+
+    got = agreement(np.array([1.0, 0.0, 0.8, 0.3, 0.6], np.float32),
+                    np.array([[0.9], [0.2], [0.4], [0.1], [0.7]], np.float32))
+    np.testing.assert_array_equal(np.asarray(got), [1, 1, 0, 1, 1])
+
+
+def test_kill_and_resume_with_a_teacher_reaches_the_same_weights(teacher_data_dir, tmp_path):
+    args = [sys.executable, "-m", "sentiment_rnn", "train", *TINY_TRAIN_ARGS[:-2], "--seed", "3",
+            "--epochs", "10", "--patience", "10", "--data-dir", str(teacher_data_dir)]
+    subprocess.run([*args, "--run-dir", str(tmp_path / "full")], cwd=tmp_path, check=True,
+                   capture_output=True)
+    run = tmp_path / "run"
+    proc = subprocess.Popen([*args, "--run-dir", str(run)], cwd=tmp_path,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            if json.loads((run / "state.json").read_text())["epoch"] >= 3:
+                break
+        except (FileNotFoundError, json.JSONDecodeError, KeyError):
+            pass
+        time.sleep(0.005)
+    assert proc.poll() is None, "training ended before it could be interrupted"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=60)
+    assert all((run / name).exists() for name in UNLABELLED_FILES)  # kept for --resume
+    done = subprocess.run([sys.executable, "-m", "sentiment_rnn", "train", "--resume", str(run)],
+                          cwd=tmp_path, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+    for name, value in weights(tmp_path / "full").items():
+        np.testing.assert_array_equal(weights(run)[name], value)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Great cast. But the plot is thin.", "But the plot is thin."),
+    ("Loved it!<br /><br />10/10", "10/10"),
+    ("One sentence only", "One sentence only"),
+    ("Bad. Really bad.  ...  ", "Really bad."),
+    ("First part.\nSecond line here", "Second line here"),
+    ("Fine. ?!", "Fine."),
+    ("", ""),
+])
+def test_last_sentence(text, expected):
+    assert last_sentence(text) == expected
