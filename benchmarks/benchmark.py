@@ -5,15 +5,22 @@ PYTHONPATH:
 
   1. NumPy matmul rates (this process): the machine's FLOP/s for the RNN's small matmuls and for a
      big one; with the ids counted in step 4 they give the floor of an epoch (see floor.py).
-  2. `sentiment-rnn train` with its defaults: wall time, peak memory, and per-epoch seconds from the
-     run's history.json (state.json names the best epoch).
-  3. `sentiment-rnn evaluate` on the 25,000 IMDB test reviews: wall time and test accuracy.
+  2. `sentiment-rnn train` with its defaults (the teacher labels the unlabelled IMDB reviews, the
+     RNN learns from both, with a weight average): wall time, peak memory, per-epoch seconds from
+     the run's history.json (state.json names the best epoch), and from its config.json
+     (`data.teacher`) the teacher's seconds, validation accuracy and the reviews it labelled;
+     then `sentiment-rnn evaluate` on the 25,000 IMDB test reviews: wall time and test accuracy.
+  3. `sentiment-rnn train --teacher none` (the labelled reviews only, no weight average), same
+     seed, its own run folder, then `evaluate`: an epoch reads the same ids as step 4's, so its
+     epoch times are the ones compared with plain Keras, the floor and the tutorial.
   4. plain_keras.py --variant same-ids: the same model on the same ids, fed the usual tf.data way
-     (the pipeline is the only difference); its epoch times against sentiment-rnn's.
+     (the pipeline is the only difference); its epoch times against step 3's.
   5. plain_keras.py --variant tutorial: keras-io's TextVectorization + cache way, early stopping,
      its test accuracy and time to its best validation epoch.
-  6. cold-start `sentiment-rnn predict` per backend, whole command, median of --repeats.
-  7. throughput.py: reviews/s of NumPy, Keras in a tf.function and Keras eager on the same ids.
+  6. cold-start `sentiment-rnn predict` per backend on step 2's model, whole command, median of
+     --repeats.
+  7. throughput.py: reviews/s of NumPy, Keras in a tf.function and Keras eager on the same ids
+     (step 2's model).
   8. (--install) install.py: a fresh venv, `pip install -e`, its size.
 
 Prints Markdown tables (each row says what was timed, on what, median of how many) and a machine
@@ -77,21 +84,47 @@ def last_json(stdout: str) -> dict:
     return json.loads(stdout.strip().splitlines()[-1])
 
 
-def measure_train(args, work: Path) -> dict:
-    run_dir = work / "models" / "bench"
+def measure_train(args, work: Path, teacher: str | None = None) -> dict:
+    """`sentiment-rnn train` (with `--teacher teacher` if given) into its own run folder, then
+    `evaluate` of its model on the test split; what config.json says it read."""
+    name = "bench" if teacher is None else f"bench-teacher-{teacher}"
+    run_dir = work / "models" / name
     extra = ["--limit", str(args.limit), "--epochs", str(args.epochs)] if args.quick else []
+    extra += [] if teacher is None else ["--teacher", teacher]
     child = run_child(CLI + ["train", "--seed", str(args.seed), "--run-dir", str(run_dir)] + extra,
                       work)
     history = json.loads((run_dir / "history.json").read_text())
     state = json.loads((run_dir / "state.json").read_text())
+    saved = json.loads((run_dir / "config.json").read_text())
     evaluation = run_child(CLI + ["evaluate", "--json", "--model", str(run_dir)], work)
-    return {"run_dir": str(run_dir), "wall_seconds": child.seconds, "peak_mb": child.peak_mb,
+    data, config = saved["data"], saved["config"]
+    taught = data.get("teacher", {})
+    unlabelled = taught.get("unlabelled_used", 0) if taught.get("used") else 0
+    return {"run_dir": str(run_dir), "options": extra, "wall_seconds": child.seconds,
+            "peak_mb": child.peak_mb,
             "epoch_seconds": [h["seconds"] for h in history],
             "val_accuracy": [h["val_accuracy"] for h in history],
             "best_epoch": state["best_epoch"], "evaluate_seconds": evaluation.seconds,
             "evaluate_peak_mb": evaluation.peak_mb,
             "test": {k: v for k, v in last_json(evaluation.stdout).items()
-                     if k in ("n", "accuracy", "loss", "auc")}}
+                     if k in ("n", "accuracy", "loss", "auc")},
+            # what an epoch read: the labelled training part, the rows the teacher labelled
+            # (each keeps at least one id) and the validation part
+            "labelled_train_reviews": data["train_reviews"],
+            "teacher_labelled_reviews": unlabelled,
+            "train_rows_per_epoch": data["train_reviews"] + unlabelled,
+            "validation_reviews": data["validation_reviews"],
+            "teacher_setting": config.get("teacher"), "ema": _ema(config),
+            "teacher": taught}
+
+
+def _ema(config: dict) -> float:
+    """The weight average's momentum the run used (0: off), as TrainConfig.ema reads it."""
+    if str(REPO) not in sys.path:
+        sys.path.append(str(REPO))  # last: an installed sentiment_rnn comes first
+    from sentiment_rnn.config import TrainConfig
+
+    return TrainConfig.from_dict(config).ema
 
 
 def measure_plain(variant: str, args, work: Path) -> dict:
@@ -144,6 +177,8 @@ def main() -> None:
     machine = machine_info()
     steps = [("matmul rates", lambda r: measure_rates(args.quick), "rates"),
              ("train + evaluate", lambda r: measure_train(args, work), "train"),
+             ("train --teacher none + evaluate",
+              lambda r: measure_train(args, work, teacher="none"), "train_plain"),
              ("plain Keras, same ids", lambda r: measure_plain("same-ids", args, work), "same_ids"),
              ("tutorial", lambda r: measure_plain("tutorial", args, work), "tutorial"),
              ("cold-start predict",
@@ -163,7 +198,7 @@ def main() -> None:
                 "limit": args.limit if args.quick else None,
                 "epochs": args.epochs if args.quick else None,
                 "date": datetime.datetime.now().isoformat(timespec="seconds")}
-    shutil.rmtree(work, ignore_errors=True)  # the run folder of step 2
+    shutil.rmtree(work, ignore_errors=True)  # the run folders of steps 2 and 3
     tabs = tables(results, machine, settings)
     print_tables(tabs, machine, settings)
     if args.json_out:

@@ -60,10 +60,11 @@ def same_ids(args) -> dict:
     from sentiment_rnn.model import build_model, compile_model
     from sentiment_rnn.prepare import prepare
 
-    config = TrainConfig(seed=args.seed, limit=args.limit)
+    config = TrainConfig(seed=args.seed, limit=args.limit, teacher="none")  # `train --teacher none`
     started = time.perf_counter()
     vocab, (x_train, y_train), (x_val, y_val) = prepare(config, None)
     x_train, x_val = x_train.astype(np.int32), x_val.astype(np.int32)  # stored as uint16
+    y_train, y_val = y_train.astype(np.float32), y_val.astype(np.float32)  # as `train` feeds them
     prepare_s = time.perf_counter() - started
     config = config.replace(vocab_size=min(config.vocab_size, len(vocab)))
     tf.config.experimental.enable_op_determinism()  # as `sentiment-rnn train` runs

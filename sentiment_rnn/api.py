@@ -159,8 +159,8 @@ class TrainedRun:
 def train(data: str | os.PathLike | None = None, *, run_dir=None, data_dir=None,
           progress: bool = False, **settings) -> TrainedRun:
     """Train a run with the CLI's settings (`dataset=`, `epochs=`, `seed=`, `validation_data=`,
-    `positive=`/`negative=` as lists, ...; see `TrainConfig`) on `data` (a labelled file), else
-    the dataset. Prints nothing unless `progress=True`."""
+    `teacher="none"`, `unlabelled=` (a file, with `data`), `positive=`/`negative=` as lists,
+    ...; see `TrainConfig`) on `data` (a labelled file), else the dataset. Prints nothing unless `progress=True`."""
     import json
 
     from .config import TrainConfig
@@ -169,6 +169,9 @@ def train(data: str | os.PathLike | None = None, *, run_dir=None, data_dir=None,
     for name in ("positive", "negative"):
         if name in settings:
             settings[name] = tuple(str(v) for v in settings[name])
+    for name in ("validation_data", "unlabelled"):  # files: a path object is fine too
+        if isinstance(settings.get(name), os.PathLike):
+            settings[name] = os.fspath(settings[name])
     config = TrainConfig(data=None if data is None else str(data), **settings)
     result = run_training(config, run_dir, data_dir,
                           echo=print if progress else (lambda line: None),

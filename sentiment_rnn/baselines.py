@@ -3,13 +3,14 @@
     text -> tokens -> ids (the run's tokenizer and vocab.txt) -> majority class
                                                               -> bag of words -> logistic regression
     text -> tokens (the run's tokenizer, every word) -> TF-IDF of words and word pairs
-                                                     -> logistic regression
+                                                     [-> naive-Bayes scaling] -> logistic regression
 
 All learn from the part of the IMDB train split that trained the run (`prepare.py`, with the
 run's config and vocabulary). The bag of words reads the ids the RNN reads (the last max_len
 tokens, OOV dropped or kept as the run did), so the difference in the scores is what word order
-and the recurrent state add. TF-IDF reads every word and word pair: the recipe of the teacher
-that labels unlabelled reviews for the RNN (teacher.py), a stronger reference. Each
+and the recurrent state add. TF-IDF reads every word and word pair, plain and with NBSVM's
+naive-Bayes scaling: the recipes of the teachers that label unlabelled reviews for the RNN
+(teacher.py), stronger references. Each
 regularisation strength C is chosen by log loss on the run's validation part; the data being
 evaluated is never used to choose anything.
 """
@@ -66,7 +67,8 @@ def baselines(run: Run, texts: list[str], ids: np.ndarray, data_dir=None) -> lis
     def lines(texts):
         return (" ".join(tokenize(t)) for t in texts)
 
-    tfidf = fit_teacher(lines(t_train), y_train, lines(t_val), y_val)  # the teacher's recipe
+    tfidf = fit_teacher(lines(t_train), y_train, lines(t_val), y_val, nb=False)
+    nb = fit_teacher(lines(t_train), y_train, lines(t_val), y_val)  # the default teacher
     trained = {"train_reviews": int(len(y_train)), "chosen_on_validation_reviews": int(len(y_val)),
                "c_grid": list(C_GRID)}
     return [
@@ -79,4 +81,8 @@ def baselines(run: Run, texts: list[str], ids: np.ndarray, data_dir=None) -> lis
                  "tfidf_logistic_regression", tfidf.predict(lines(texts)),
                  {"c": tfidf.c, "features": len(tfidf.vectorizer.vocabulary_),
                   "min_df": tfidf.describe()["min_df"], "ngram_range": [1, 2], **trained}),
+        Baseline(f"NB-weighted TF-IDF (the default teacher) + logistic regression "
+                 f"(C {nb.c:g})", "nb_tfidf_logistic_regression", nb.predict(lines(texts)),
+                 {"c": nb.c, "features": len(nb.vectorizer.vocabulary_),
+                  "min_df": nb.describe()["min_df"], "ngram_range": [1, 2], **trained}),
     ]

@@ -14,7 +14,9 @@ from dataclasses import dataclass, fields
 from .errors import ConfigError
 
 VOCAB_METHODS = ("label-aware", "frequency")
-TEACHERS = ("tfidf", "none")  # tfidf: TF-IDF + logistic regression labels unlabelled texts
+# who labels the unlabelled texts: TF-IDF + logistic regression, its features scaled by
+# naive-Bayes ratios (tfidf-nb) or not (tfidf); none: no teacher
+TEACHERS = ("tfidf-nb", "tfidf", "none")
 DEFAULT_EMA = 0.99  # the weight average's momentum when a teacher is used
 # settings added in 0.3.0, as a run saved without them was trained
 BEFORE_0_3 = {"teacher": "none", "ema_momentum": None, "vocab_df_power": 0.5}
@@ -46,11 +48,11 @@ class TrainConfig:
     positive: tuple = ()  # label values read as positive (with negative); else 0/1, neg/pos
     negative: tuple = ()  # label values read as negative
     unlabelled: str | None = None  # a file of unlabelled texts for the teacher (with data)
-    teacher: str = "tfidf"  # labels unlabelled texts for the RNN to learn from; "none": off
+    teacher: str = "tfidf-nb"  # labels unlabelled texts for the RNN to learn from; "none": off
     # text -> ids
     vocab_size: int = 1000  # vocabulary entries, including 0 = padding and 1 = out of vocabulary
     vocab_method: str = "label-aware"  # how the words are chosen: "label-aware" or "frequency"
-    vocab_df_power: float = 0.5  # label-aware: |log-odds| x document frequency ** this
+    vocab_df_power: float = 0.75  # label-aware: |log-odds| x document frequency ** this
     max_len: int = 200  # tokens per review; longer reviews keep their last max_len tokens
     drop_oov: bool = True  # drop out-of-vocabulary tokens (True) or map them to id 1 (False)
     # model

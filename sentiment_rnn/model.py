@@ -51,7 +51,8 @@ def agreement(y_true, y_pred):
     the same side of 0.5 (for 0/1 labels, plain accuracy; for a teacher's P(positive), whether
     the RNN agrees with the teacher)."""
     ops = quiet.tensorflow().keras.ops
-    y_true, y_pred = ops.reshape(y_true, (-1,)), ops.reshape(y_pred, (-1,))
+    y_true = ops.reshape(ops.cast(y_true, "float32"), (-1,))  # 0/1 labels may come as ints
+    y_pred = ops.reshape(ops.cast(y_pred, "float32"), (-1,))
     return ops.cast(ops.equal(y_true > 0.5, y_pred > 0.5), "float32")
 
 

@@ -97,7 +97,8 @@ train_settings = _apply([
     _setting("--recurrent-dropout", FiniteFloat(0, 1, max_open=True),
              "Dropout on the RNN's state h_{t-1}, in training only."),
     _setting("--teacher", click.Choice(TEACHERS),
-             "tfidf: a TF-IDF + logistic regression model, fitted on the training part, labels "
+             "tfidf-nb: a TF-IDF + logistic regression model, its features scaled by naive-Bayes "
+             "ratios (tfidf: not scaled), fitted on the training part, labels "
              "unlabelled texts (IMDB's unsupervised split, or --unlabelled FILE) and the RNN "
              "also learns from its probabilities; none: labelled texts only."),
     click.option("--ema-momentum", type=FiniteFloat(0, 1, max_open=True), default=None,

@@ -84,7 +84,9 @@ class Teacher:
         return self.model.predict_proba(self.features(token_lines))[:, 1]
 
     def describe(self) -> dict:
-        return {"kind": "NB-weighted TF-IDF of words and word pairs + logistic regression",
+        nb = not np.all(self.ratios == 1)
+        return {"kind": f"{'NB-weighted ' if nb else ''}TF-IDF of words and word pairs + "
+                        f"logistic regression",
                 "c": self.c, "validation_accuracy": round(self.validation_accuracy, 4),
                 "validation_log_loss": round(self.validation_log_loss, 4),
                 "features": len(self.vectorizer.vocabulary_), "train_texts": self.train_texts,
@@ -92,9 +94,9 @@ class Teacher:
 
 
 def fit_teacher(train_lines: Iterable[str], y_train: np.ndarray, val_lines: Iterable[str],
-                y_val: np.ndarray) -> Teacher:
-    """Fit the TF-IDF vocabulary and weights on the training lines; choose C by the log loss
-    on the validation lines."""
+                y_val: np.ndarray, nb: bool = True) -> Teacher:
+    """Fit the TF-IDF vocabulary and weights on the training lines, the features scaled by
+    `nb_ratios` (unless not `nb`); choose C by the log loss on the validation lines."""
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.metrics import log_loss
 
@@ -110,7 +112,7 @@ def fit_teacher(train_lines: Iterable[str], y_train: np.ndarray, val_lines: Iter
     except ValueError:  # min_df left no feature: the training texts are too few or too short
         vectorizer = TfidfVectorizer(analyzer=grams, sublinear_tf=True, dtype=np.float64)
         x_train = vectorizer.fit_transform(train_lines)
-    ratios = nb_ratios(x_train, y_train)
+    ratios = nb_ratios(x_train, y_train) if nb else np.ones(x_train.shape[1])
     x_train = x_train.multiply(ratios).tocsr()
     x_val = vectorizer.transform(val_lines).multiply(ratios).tocsr()
     model, c = fit_logistic_regression(x_train, y_train, x_val, y_val)
@@ -167,10 +169,14 @@ def distil(config: TrainConfig, data_dir, vocab: Vocabulary, folder: Path | None
         note["used"] = False
         echo(f"No teacher: {note['why_none']}")
         return None
+    n_train = min(int((~is_val).sum()), TEACHER_MAX_ROWS)
+    kind = "NB-weighted TF-IDF" if config.teacher == "tfidf-nb" else "TF-IDF"
+    echo(f"Teacher: fitting {kind} + logistic regression on {n_train:,} training "
+         f"texts, then labelling the unlabelled ones ({note['source']})")
     train_lines = islice((t for t, v in zip(token_lines(), is_val) if not v), TEACHER_MAX_ROWS)
     val_lines = (t for t, v in zip(token_lines(), is_val) if v)
     teacher = fit_teacher(train_lines, labels[~is_val][:TEACHER_MAX_ROWS], val_lines,
-                          labels[is_val])
+                          labels[is_val], nb=config.teacher == "tfidf-nb")
     # first pass: tokens to a scratch file, and which texts keep at least one id
     path = scratch / "unlabelled.txt"
     texts = islice((t for batch in batches for t in batch), config.limit)
@@ -204,9 +210,8 @@ def distil(config: TrainConfig, data_dir, vocab: Vocabulary, folder: Path | None
     note.update(used=rows > 0, **teacher.describe(), unlabelled_texts=total,
                 unlabelled_used=rows, mean_target=round(float(targets.mean()), 4) if rows else None,
                 seconds=round(time.perf_counter() - started, 1))
-    echo(f"Teacher ({note['kind']}, C {teacher.c:g}): validation accuracy "
-         f"{teacher.validation_accuracy:.4f}; it labelled {rows:,} unlabelled texts "
-         f"({note['source']}) in {note['seconds']:.0f} s")
+    echo(f"Teacher (C {teacher.c:g}): validation accuracy {teacher.validation_accuracy:.4f}; "
+         f"it labelled {rows:,} unlabelled texts in {note['seconds']:.0f} s")
     if not rows:
         return None
     return ids, targets

@@ -60,7 +60,7 @@ class Vocabulary:
 
     @classmethod
     def build(cls, token_lists: Sequence[list[str]], labels: Sequence[int] | None,
-              size: int, method: str = "label-aware", df_power: float = 0.5) -> Vocabulary:
+              size: int, method: str = "label-aware", df_power: float = 0.75) -> Vocabulary:
         """Choose `size - 2` words from training documents only.
 
         "frequency": the most frequent tokens. "label-aware": the tokens with the largest

@@ -118,7 +118,8 @@ def test_evaluate_baselines_on_the_imdb_split(trained_run, tiny_data_dir):
     assert [row.split("  ")[0] for row in table] == [
         "model", "RNN (this model)", "majority class (positive)",
         "bag of words, same 26 words + logistic regression (C 1000)",
-        "TF-IDF, all words and pairs + logistic regression (C 1000)"]
+        "TF-IDF, all words and pairs + logistic regression (C 1000)",
+        "NB-weighted TF-IDF (the default teacher) + logistic regression (C 1000)"]
     assert table[2].split()[-4:] == ["0.5000", "0.6667", "0.5000", "0.6931"]
     out = json.loads(invoke("evaluate", "--model", trained_run, "--data-dir", tiny_data_dir,
                             "--baselines", "--json").output)
@@ -130,6 +131,7 @@ def test_evaluate_baselines_on_the_imdb_split(trained_run, tiny_data_dir):
     tfidf = out["baselines"]["tfidf_logistic_regression"]
     assert (tfidf["ngram_range"], tfidf["min_df"], tfidf["c"]) == ([1, 2], 2, 1000.0)
     assert tfidf["metrics"]["accuracy"] == 1.0
+    assert out["baselines"]["nb_tfidf_logistic_regression"]["metrics"]["accuracy"] == 1.0
 
 
 def test_evaluate_baselines_on_a_file(trained_run, tiny_data_dir, tmp_path):

@@ -112,9 +112,10 @@ def test_train_with_a_teacher_records_it_and_none_is_the_plain_run(teacher_data_
                     teacher_data_dir)
     assert taught.exit_code == 0, taught.output
     assert "Training on 48 reviews and 60 the teacher labelled, validating on 12" in taught.output
-    assert "Teacher (NB-weighted TF-IDF of words and word pairs + logistic regression, C " in taught.output
+    assert "Teacher: fitting NB-weighted TF-IDF + logistic regression on 48 training" in taught.output
+    assert "Teacher (C " in taught.output
     saved = json.loads((tmp_path / "taught" / "config.json").read_text())
-    assert saved["config"]["teacher"] == "tfidf" and saved["config"]["ema_momentum"] is None
+    assert saved["config"]["teacher"] == "tfidf-nb" and saved["config"]["ema_momentum"] is None
     assert saved["data"]["teacher"]["validation_accuracy"] == 1.0
     assert saved["data"]["teacher"]["unlabelled_used"] == 60  # --limit applies too
     assert not any((tmp_path / "taught" / name).exists() for name in UNLABELLED_FILES)
@@ -186,6 +187,8 @@ def test_accuracy_reads_soft_targets_as_sides_of_one_half():
     got = agreement(np.array([1.0, 0.0, 0.8, 0.3, 0.6], np.float32),
                     np.array([[0.9], [0.2], [0.4], [0.1], [0.7]], np.float32))
     np.testing.assert_array_equal(np.asarray(got), [1, 1, 0, 1, 1])
+    labels = agreement(np.array([1, 0, 1], np.int32), np.array([[0.9], [0.7], [0.2]], np.float32))
+    np.testing.assert_array_equal(np.asarray(labels), [1, 0, 0])  # 0/1 ints work too
 
 
 def test_kill_and_resume_with_a_teacher_reaches_the_same_weights(teacher_data_dir, tmp_path):
@@ -226,3 +229,15 @@ def test_kill_and_resume_with_a_teacher_reaches_the_same_weights(teacher_data_di
 ])
 def test_last_sentence(text, expected):
     assert last_sentence(text) == expected
+
+
+def test_the_plain_tfidf_teacher_has_no_nb_scaling():
+    train, val = tiny_corpus(60), tiny_corpus(20, offset=60)
+    args = (lines(train), [y for _, y in train], lines(val), [y for _, y in val])
+    plain, scaled = fit_teacher(*args, nb=False), fit_teacher(*args)
+    assert (plain.ratios == 1).all() and not (scaled.ratios == 1).all()
+    assert plain.describe()["kind"] == "TF-IDF of words and word pairs + logistic regression"
+    assert scaled.describe()["kind"].startswith("NB-weighted TF-IDF")
+    # a word seen only in positive texts gets a positive ratio, only in negative ones a negative
+    index = scaled.vectorizer.vocabulary_
+    assert scaled.ratios[index["wonderful"]] > 0 > scaled.ratios[index["awful"]]

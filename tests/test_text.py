@@ -32,6 +32,18 @@ def test_label_aware_vocabulary_prefers_words_that_separate_the_labels():
     assert vocab.words == ["<pad>", "<oov>", "good", "bad"]
 
 
+def test_the_df_power_lets_frequent_telling_words_beat_rare_sharp_ones():
+    # 20 negative and 20 positive texts. "not": 10 negative, 5 positive (|log-odds| 0.61, in
+    # 15 texts); "dire": 3 negative only (|log-odds| 1.39, in 3). sqrt: 2.35 < 2.40, so "dire"
+    # is chosen; to the power 0.75: 4.62 > 3.16, so "not" is
+    neg = [["the"] + (["not"] if i < 10 else []) + (["dire"] if i < 3 else []) for i in range(20)]
+    pos = [["the"] + (["not"] if i < 5 else []) for i in range(20)]
+    docs, labels = neg + pos, [0] * 20 + [1] * 20
+    assert Vocabulary.build(docs, labels, size=3, df_power=0.5).words[2] == "dire"
+    assert Vocabulary.build(docs, labels, size=3, df_power=0.75).words[2] == "not"
+    assert Vocabulary.build(docs, labels, size=3).words[2] == "not"  # the default: 0.75
+
+
 def test_to_ids_drops_or_keeps_oov_and_keeps_the_last_tokens():
     vocab = Vocabulary(["<pad>", "<oov>", "good", "bad"])
     tokens = ["so", "good", "not", "bad", "good"]
