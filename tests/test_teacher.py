@@ -241,3 +241,22 @@ def test_the_plain_tfidf_teacher_has_no_nb_scaling():
     # a word seen only in positive texts gets a positive ratio, only in negative ones a negative
     index = scaled.vectorizer.vocabulary_
     assert scaled.ratios[index["wonderful"]] > 0 > scaled.ratios[index["awful"]]
+
+
+def test_a_run_saved_before_the_teacher_reads_as_it_was_trained():
+    old = {k: v for k, v in TrainConfig().to_dict().items()
+           if k not in ("teacher", "ema_momentum", "vocab_df_power")}
+    config = TrainConfig.from_dict(old)
+    assert (config.teacher, config.ema, config.vocab_df_power) == ("none", 0.0, 0.5)
+    new = TrainConfig.from_dict(TrainConfig().to_dict())
+    assert (new.teacher, new.ema, new.vocab_df_power) == ("tfidf-nb", 0.99, 0.75)
+
+
+def test_the_short_text_check_is_the_last_sentence_of_each_validation_review(tiny_data_dir):
+    from sentiment_rnn.shorttexts import short_texts
+
+    texts, labels = short_texts(TrainConfig(limit=60), tiny_data_dir)
+    validation = tiny_corpus(60)[48:]  # the last 20% of the tiny train split
+    assert labels.tolist() == [y for _, y in validation]
+    assert texts == [last_sentence(t) for t, _ in validation]
+    assert texts[0] == "terrible!"  # after the <br /><br /> of the first validation review
