@@ -129,6 +129,8 @@ class TrainConfig:
             raise ConfigError("validation_data needs data (a training file)")
         if self.unlabelled is not None and self.data is None:
             raise ConfigError("unlabelled needs data (a training file); IMDB brings its own")
+        if self.unlabelled is not None and self.teacher == "none":
+            raise ConfigError("unlabelled texts are for the teacher; drop them or teacher none")
         for name in ("positive", "negative"):
             value = getattr(self, name)
             if not isinstance(value, tuple) or not all(isinstance(v, str) and v.strip()

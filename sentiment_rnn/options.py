@@ -114,8 +114,8 @@ train_settings = _apply([
              "share of each label of --data."),
     _setting("--seed", click.IntRange(0, LIMITS["seed"]),
              "Random seed; the same seed gives the same run on the same machine."),
-    _setting("--limit", click.IntRange(min=2), "Use only the first N training reviews, for "
-                                               "quick tries."),
+    _setting("--limit", click.IntRange(min=2), "Use only the first N training reviews (and "
+             "of a --validation-data file, and N unlabelled texts), for quick tries."),
 ])
 
 # what a run trains on

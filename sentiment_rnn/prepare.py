@@ -18,7 +18,6 @@ uses (`folder=None`).
 
 from __future__ import annotations
 
-import os
 import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -30,8 +29,8 @@ from .config import TrainConfig
 from .errors import ConfigError, DataFileError
 from .text import Vocabulary, to_ids, tokenize
 
-IDS_FILES = {"train": "ids-train.npy", "validation": "ids-validation.npy"}
-LABEL_FILES = {"train": "labels-train.npy", "validation": "labels-validation.npy"}
+from .prepared import (IDS_FILES, LABEL_FILES, PreparedFiles, ids_dtype,  # noqa: F401
+                       load_prepared, remove_prepared)
 
 
 def split_train_validation(n: int, fraction: float) -> int:
@@ -173,14 +172,13 @@ def _token_lines(path: Path) -> Iterator[list[str]]:
         yield line.split()
 
 
-def _ids_array(folder: Path | None, part: str, rows: int, width: int, vocab_size: int):
-    """A zero (rows, width) array for a part's ids: a new .npy memory map in `folder`, or in
-    memory. uint16 when the vocabulary fits, so a review's ids take half the space."""
-    dtype = np.uint16 if vocab_size <= np.iinfo(np.uint16).max + 1 else np.int32
-    if folder is None:
-        return np.zeros((rows, width), dtype=dtype)
-    return np.lib.format.open_memmap(folder / IDS_FILES[part], mode="w+", dtype=dtype,
-                                     shape=(rows, width))
+def _ids_array(files: PreparedFiles | None, part: str, rows: int, width: int,
+               vocab_size: int):
+    """A zero (rows, width) array for a part's ids: a new .npy memory map in the run folder
+    (`files`), or in memory."""
+    if files is None:
+        return np.zeros((rows, width), dtype=ids_dtype(vocab_size))
+    return files.new_array(IDS_FILES[part], (rows, width), ids_dtype(vocab_size))
 
 
 def prepare(config: TrainConfig, data_dir=None, vocab: Vocabulary | None = None,
@@ -195,6 +193,7 @@ def prepare(config: TrainConfig, data_dir=None, vocab: Vocabulary | None = None,
     texts the teacher labelled (teacher.py): its ids are then the labelled rows followed by
     those, and its labels float targets, 0/1 for labelled rows and the teacher's P(positive)."""
     info = {} if source is None else source.description
+    files = None if folder is None else PreparedFiles(folder)
     with tempfile.TemporaryDirectory(prefix=".prepare-", suffix=".tmp", dir=folder) as scratch:
         tokens_path = Path(scratch) / "tokens.txt"
         batches = _batches(config, data_dir, info)
@@ -210,7 +209,7 @@ def prepare(config: TrainConfig, data_dir=None, vocab: Vocabulary | None = None,
             vocab = Vocabulary.build(train_rows, labels[~is_val], config.vocab_size,
                                      config.vocab_method, config.vocab_df_power)
         parts = {"train": ~is_val, "validation": is_val}
-        arrays = {p: _ids_array(folder, p, int(m.sum()), config.max_len, len(vocab))
+        arrays = {p: _ids_array(files, p, int(m.sum()), config.max_len, len(vocab))
                   for p, m in parts.items()}
         position = (np.cumsum(is_val, dtype=np.int32) - 1,  # row -> index in its part
                     np.cumsum(~is_val, dtype=np.int32) - 1)
@@ -224,15 +223,17 @@ def prepare(config: TrainConfig, data_dir=None, vocab: Vocabulary | None = None,
         if teacher and config.teacher != "none":
             from .teacher import distil
 
-            extra = distil(config, data_dir, vocab, folder, Path(scratch),
+            extra = distil(config, data_dir, vocab, files, Path(scratch),
                            lambda: _lines(tokens_path), labels, is_val, info, echo)
     out = []
     for part, mask in parts.items():
         ys = labels[mask].astype(np.int32)
-        if folder is not None:
+        if files is not None:
             arrays[part].flush()
-            np.save(folder / LABEL_FILES[part], ys)
+            files.save(LABEL_FILES[part], ys)
         out.append((arrays[part], ys))
+    if files is not None:
+        info["prepared_sha256"] = files.commit()
     if extra is not None:
         out[0] = with_unlabelled(out[0], extra)
     return vocab, out[0], out[1]
@@ -269,33 +270,3 @@ class Stacked:
         out[head] = first[rows[head]]
         out[~head] = second[rows[~head] - len(first)]
         return out
-
-
-def load_prepared(folder: Path):
-    """The (ids, labels) of both parts that `prepare` wrote into a run folder, ids
-    memory-mapped (read-only): what resuming a run reads instead of the data."""
-    out = []
-    for part in ("train", "validation"):
-        ids = np.load(folder / IDS_FILES[part], mmap_mode="r", allow_pickle=False)
-        ys = np.load(folder / LABEL_FILES[part], allow_pickle=False)
-        if ids.ndim != 2 or len(ids) != len(ys):
-            raise DataFileError(f"{folder}: {IDS_FILES[part]} and {LABEL_FILES[part]} do not "
-                                f"match")
-        out.append((ids, ys))
-    from .teacher import load_unlabelled
-
-    extra = load_unlabelled(folder)
-    if extra is not None:
-        out[0] = with_unlabelled(out[0], extra)
-    return out[0], out[1]
-
-
-def remove_prepared(folder: Path) -> None:
-    """Delete the ids and labels once a run is complete: nothing reads them after."""
-    from .teacher import UNLABELLED_FILES
-
-    for name in (*IDS_FILES.values(), *LABEL_FILES.values(), *UNLABELLED_FILES):
-        try:
-            os.unlink(folder / name)
-        except FileNotFoundError:
-            pass

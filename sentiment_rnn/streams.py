@@ -53,8 +53,8 @@ class Source:
         self.bytes = 0
         self._digest = hashlib.sha256()  # of every byte read, for a run's record of its data
         self._ahead: list[tuple[int, str]] = []
+        self._own = stream is None and self.name != "-"  # before _open renames "-"
         self._stream = stream if stream is not None else self._open()
-        self._own = stream is None and self.name != "-"
         self.stat = os.fstat(self._stream.fileno()) if _has_fd(self._stream) else None
 
     def _open(self) -> BinaryIO:

@@ -27,10 +27,10 @@ import numpy as np
 
 from .config import TrainConfig
 from .errors import DataFileError
+from .prepared import UNLABELLED_FILES, PreparedFiles, ids_dtype
 from .text import Vocabulary, to_ids, tokenize
 
 UNLABELLED_SPLIT = "unsupervised"  # the tfds split of unlabelled texts (IMDB has 50,000)
-UNLABELLED_FILES = ("ids-unlabelled.npy", "targets-unlabelled.npy")
 TEACHER_MAX_ROWS = 100_000  # the teacher learns from at most this many training texts (memory)
 TEACHER_MIN_DF = 2  # a word or pair in fewer training texts is not a feature
 C_GRID = (0.01, 0.1, 1.0, 10.0, 100.0, 1000.0)  # inverse L2 strengths (scikit-learn's C)
@@ -142,24 +142,29 @@ def _unlabelled_texts(config: TrainConfig, data_dir, note: dict) -> Iterator[lis
 
 
 def _file_texts(path: str, config: TrainConfig, note: dict) -> Iterator[list[str]]:
+    """The file's texts in batches; a malformed record (too long, not UTF-8, no text) is
+    counted and left out: one bad line among many unlabelled texts costs nothing."""
     from .columns import Columns
-    from .readers import read_texts
+    from .readers import Skipped, read_texts
     from .streams import Source
 
+    skipped = Skipped()
     with Source(path) as source:
-        texts = read_texts(source, columns=Columns(config.text_column))
-        while batch := list(islice(texts, BATCH)):
-            yield batch
+        texts = read_texts(source, skip_bad=True, skipped=skipped,
+                           columns=Columns(config.text_column))
+        while chunk := list(islice(texts, BATCH)):
+            yield [t for t in chunk if t is not None]
         note["sha256"] = source.sha256
+    note["unlabelled_skipped"] = skipped.count
 
 
-def distil(config: TrainConfig, data_dir, vocab: Vocabulary, folder: Path | None,
+def distil(config: TrainConfig, data_dir, vocab: Vocabulary, files: PreparedFiles | None,
            scratch: Path, token_lines: Callable[[], Iterator[str]], labels: np.ndarray,
            is_val: np.ndarray, info: dict, echo=None):
     """Fit the teacher on the training part (token lines of every labelled row, in order, and
     which rows are validation), label the unlabelled texts, and return their (ids, targets),
-    written into `folder` as ids-unlabelled.npy and targets-unlabelled.npy; None when there are
-    no unlabelled texts. `info["teacher"]` records what was done."""
+    also written as ids-unlabelled.npy and targets-unlabelled.npy with the run folder's
+    prepared `files`; None when there are no unlabelled texts. `info["teacher"]` records what was done."""
     echo = echo or (lambda *a: None)
     started = time.perf_counter()
     note: dict = {}
@@ -188,12 +193,11 @@ def distil(config: TrainConfig, data_dir, vocab: Vocabulary, folder: Path | None
             if to_ids(tokens, vocab, config.max_len, config.drop_oov):
                 f.write(" ".join(tokens) + "\n")
                 rows += 1
-    dtype = np.uint16 if len(vocab) <= np.iinfo(np.uint16).max + 1 else np.int32
-    if folder is None:
+    dtype = ids_dtype(len(vocab))
+    if files is None:
         ids = np.zeros((rows, config.max_len), dtype=dtype)
     else:
-        ids = np.lib.format.open_memmap(folder / UNLABELLED_FILES[0], mode="w+", dtype=dtype,
-                                        shape=(rows, config.max_len))
+        ids = files.new_array(UNLABELLED_FILES[0], (rows, config.max_len), dtype)
     targets = np.empty(rows, dtype=np.float32)
     with open(path, encoding="utf-8") as f:
         lines = (line.rstrip("\n") for line in f)
@@ -204,32 +208,15 @@ def distil(config: TrainConfig, data_dir, vocab: Vocabulary, folder: Path | None
                 seq = to_ids(line.split(), vocab, config.max_len, config.drop_oov)
                 ids[row, -len(seq):] = seq
             start += len(chunk)
-    if folder is not None:
+    if files is not None:
         ids.flush()
-        np.save(folder / UNLABELLED_FILES[1], targets)
+        files.save(UNLABELLED_FILES[1], targets)
     note.update(used=rows > 0, **teacher.describe(), unlabelled_texts=total,
                 unlabelled_used=rows, mean_target=round(float(targets.mean()), 4) if rows else None,
                 seconds=round(time.perf_counter() - started, 1))
     echo(f"Teacher (C {teacher.c:g}): validation accuracy {teacher.validation_accuracy:.4f}; "
          f"it labelled {rows:,} unlabelled texts in {note['seconds']:.0f} s")
     if not rows:
+        echo(f"No teacher: none of the {total:,} unlabelled texts has a word in the vocabulary")
         return None
-    return ids, targets
-
-
-def load_unlabelled(folder: Path):
-    """The (ids, targets) `distil` wrote into a run folder, ids memory-mapped; None if absent."""
-    paths = [folder / name for name in UNLABELLED_FILES]
-    if not any(p.exists() for p in paths):
-        return None
-    try:
-        ids = np.load(paths[0], mmap_mode="r", allow_pickle=False)
-        targets = np.load(paths[1], allow_pickle=False)
-    except (OSError, ValueError) as exc:
-        raise DataFileError(f"{folder}: the teacher's files cannot be read "
-                            f"({type(exc).__name__})") from None
-    if ids.ndim != 2 or targets.shape != (len(ids),) or not np.isfinite(targets).all() \
-            or targets.min(initial=0) < 0 or targets.max(initial=0) > 1:
-        raise DataFileError(f"{folder}: {UNLABELLED_FILES[0]} and {UNLABELLED_FILES[1]} do not "
-                            f"match")
     return ids, targets

@@ -31,15 +31,16 @@ from .batching import lengths, shuffled_buckets, sorted_batches
 from .config import TrainConfig
 from .epochs import (StopOnSignal, average_weights, batches, deterministic, progress_bar,
                      seed_dropout)
-from .errors import RunFolderError
-from .fileio import read_bytes, sha256_file, write_atomic, write_json_atomic, write_temp
+from .errors import DataFileError, RunFolderError
+from .fileio import (read_bytes, read_json, sha256_file, write_atomic, write_json_atomic,
+                     write_temp)
 from .logs import CSV_LOG, TENSORBOARD_DIR, export_embedding, tensorboard, write_csv_log
 from .model import build_model, compile_model, custom_objects, weight_arrays
 from .numpy_rnn import NumpyRNN
 from .plots import plot_learning_curves
 from .predict import load_numpy_model
-from .prepare import (IDS_FILES, LABEL_FILES, Source, load_prepared, prepare,
-                      remove_prepared)
+from .prepare import Source, prepare
+from .prepared import ALL_FILES, load_prepared, remove_prepared
 from .runs import (DEFAULT_MODELS_DIR, Run, RunLock, check_latest, create_run_dir, load_run,
                    remove_stale_files, set_latest)
 
@@ -148,9 +149,9 @@ def _remove_if_unused(path: Path, made: list[Path]) -> None:
     """After a failure before the first epoch: leave no run folder that holds no run, and no
     folder made on the way to it (an empty folder the user gave is kept)."""
     names = {p.name for p in path.iterdir()} if path.is_dir() else {"?"}
-    ours = {".lock", "config.json", "vocab.txt", TENSORBOARD_DIR, *IDS_FILES.values(),
-            *LABEL_FILES.values()}
-    if all(n in ours or n.startswith(".prepare-") for n in names):
+    ours = {".lock", "config.json", "vocab.txt", TENSORBOARD_DIR, *ALL_FILES}
+    if all(n in ours or n.startswith(".prepare-") or (n.startswith(".") and ".tmp" in n)
+           for n in names):
         for name in names:
             if (path / name).is_dir():
                 shutil.rmtree(path / name, ignore_errors=True)
@@ -183,11 +184,29 @@ def resume(run_dir: Path, data_dir=None, models_dir: Path = DEFAULT_MODELS_DIR,
         remove_stale_files(run.path, keep=state["checkpoint"])
         try:  # the ids written when the run started: no data is read again
             train_part, val_part = load_prepared(run.path)
-        except FileNotFoundError:
-            _, train_part, val_part = prepare(config, data_dir, run.vocab, folder=run.path,
-                                              teacher=True, echo=echo)
+        except FileNotFoundError as exc:  # missing or changed: the data is the source
+            echo(f"The prepared ids cannot be used ({exc}); preparing them again from the data")
+            train_part, val_part = _prepare_again(run, data_dir, echo)
         echo(f"Resuming {run.path} after epoch {state['epoch']}")
         return _fit(run, model, state, train_part, val_part, models_dir, echo, verbose)
+
+
+def _prepare_again(run: Run, data_dir, echo: Callable[[str], None]):
+    """The run's ids and targets, prepared again from the data; refused (and removed) unless
+    they are exactly what the run started with (config.json keeps their sha256): another data
+    folder or an edited file would silently train the rest of the run on other data."""
+    source = Source()
+    _, train_part, val_part = prepare(run.config, data_dir, run.vocab, folder=run.path,
+                                      source=source, teacher=True, echo=echo)
+    saved = read_json(run.config_file).get("data", {}).get("prepared_sha256")
+    now = source.description.get("prepared_sha256")
+    if isinstance(saved, dict) and saved != now:
+        remove_prepared(run.path)
+        changed = sorted(k for k in set(saved) | set(now or {}) if saved.get(k) != now.get(k))
+        raise DataFileError(f"{run.path}: the training data read now is not what the run "
+                            f"started with ({', '.join(changed)} differ); resume with the same "
+                            f"data (--data-dir, and the same files)")
+    return train_part, val_part
 
 
 def _save_best(run: Run, model, committed: dict) -> dict:

@@ -17,7 +17,8 @@ from sentiment_rnn.config import TrainConfig
 from sentiment_rnn.errors import ConfigError, DataFileError
 from sentiment_rnn.prepare import Stacked, load_prepared, prepare
 from sentiment_rnn.shorttexts import last_sentence
-from sentiment_rnn.teacher import UNLABELLED_FILES, fit_teacher, grams, load_unlabelled
+from sentiment_rnn.prepared import UNLABELLED_FILES, NotPrepared
+from sentiment_rnn.teacher import fit_teacher, grams
 
 
 def invoke(*args, input=None):
@@ -93,15 +94,33 @@ def test_prepare_with_the_teacher_adds_the_unlabelled_rows_with_soft_targets(tea
     assert len(x3) == 48 and y3.dtype == np.int32
 
 
-def test_damaged_teacher_files_are_an_error_not_wrong_targets(tmp_path):
-    np.save(tmp_path / UNLABELLED_FILES[0], np.zeros((3, 4), np.uint16))
-    np.save(tmp_path / UNLABELLED_FILES[1], np.array([0.5, np.nan, 0.2], np.float32))
-    with pytest.raises(DataFileError, match="do not match"):
-        load_unlabelled(tmp_path)
-    np.save(tmp_path / UNLABELLED_FILES[1], np.array([0.5, 0.2], np.float32))
-    with pytest.raises(DataFileError, match="do not match"):
-        load_unlabelled(tmp_path)
-    assert load_unlabelled(tmp_path / "nothing") is None
+def test_prepared_files_are_used_only_if_they_match_prepared_json(teacher_data_dir, tmp_path):
+    import os
+
+    config = TrainConfig(limit=60, vocab_size=30, max_len=12)
+    prepare(config, teacher_data_dir, folder=tmp_path, teacher=True)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "ids-train.npy", "ids-unlabelled.npy", "ids-validation.npy", "labels-train.npy",
+        "labels-validation.npy", "prepared.json", "targets-unlabelled.npy"]
+    (x, y), _ = load_prepared(tmp_path)
+    assert len(x) == 108
+    targets = tmp_path / UNLABELLED_FILES[1]
+    good = targets.read_bytes()
+    np.save(targets, np.full(60, 0.5, np.float32))  # valid, but not what was prepared
+    with pytest.raises(NotPrepared, match="does not match prepared.json"):
+        load_prepared(tmp_path)
+    targets.unlink()
+    os.mkfifo(targets)  # a FIFO in its place: an error, never a hang
+    with pytest.raises(NotPrepared, match="does not match prepared.json"):
+        load_prepared(tmp_path)
+    targets.unlink()
+    (tmp_path / UNLABELLED_FILES[0]).unlink()
+    with pytest.raises(NotPrepared, match="is missing"):  # not silently without the teacher
+        load_prepared(tmp_path)
+    targets.write_bytes(good)
+    (tmp_path / "prepared.json").unlink()
+    with pytest.raises(NotPrepared, match="prepared.json is missing"):
+        load_prepared(tmp_path)
 
 
 def test_train_with_a_teacher_records_it_and_none_is_the_plain_run(teacher_data_dir,
@@ -140,15 +159,16 @@ def test_own_data_trains_with_and_without_a_teacher(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     data = tmp_path / "reviews.tsv"
     data.write_text("".join(f"{y}\t{t}\n" for t, y in tiny_corpus(80)))
-    extra = tmp_path / "unlabelled.txt"
-    extra.write_text("".join(f"{t}\n" for t, _ in tiny_corpus(40, offset=300)))
+    extra = tmp_path / "unlabelled.txt"  # two texts without a word: read, not used
+    extra.write_text("".join(f"{t}\n" for t, _ in tiny_corpus(40, offset=300)) + "\n!!!\n")
     args = ["--epochs", "2", "--vocab-size", "30", "--max-len", "12", "--batch-size", "8",
             "--embed-dim", "8", "--units", "6"]
     result = invoke("train", "--data", data, "--unlabelled", extra, *args, "--run-dir", "a")
     assert result.exit_code == 0, result.output
     assert "Training on 64 reviews and 40 the teacher labelled" in result.output
     note = json.loads((tmp_path / "a" / "config.json").read_text())["data"]["teacher"]
-    assert note["source"] == f"the file {extra}" and note["unlabelled_texts"] == 40
+    assert note["source"] == f"the file {extra}" and note["unlabelled_texts"] == 42
+    assert (note["unlabelled_used"], note["unlabelled_skipped"]) == (40, 0)
     result = invoke("train", "--data", data, *args, "--run-dir", "b")
     assert result.exit_code == 0, result.output
     assert "No teacher: no unlabelled texts were given (--unlabelled FILE)" in result.output
@@ -176,7 +196,7 @@ def test_the_config_checks_teacher_settings():
     assert TrainConfig().ema == 0.99 and TrainConfig(teacher="none").ema == 0.0
     assert TrainConfig(teacher="none", ema_momentum=0.9).ema == 0.9
     for bad in ({"teacher": "x"}, {"ema_momentum": 1.0}, {"ema_momentum": True},
-                {"unlabelled": "u.txt"}):
+                {"unlabelled": "u.txt"}, {"data": "d.csv", "unlabelled": "u.txt", "teacher": "none"}):
         with pytest.raises(ConfigError):
             TrainConfig(**bad)
 
@@ -191,7 +211,8 @@ def test_accuracy_reads_soft_targets_as_sides_of_one_half():
     np.testing.assert_array_equal(np.asarray(labels), [1, 0, 0])  # 0/1 ints work too
 
 
-def test_kill_and_resume_with_a_teacher_reaches_the_same_weights(teacher_data_dir, tmp_path):
+def test_kill_and_resume_with_a_teacher_reaches_the_same_weights(teacher_data_dir, tiny_data_dir,
+                                                                 tmp_path):
     args = [sys.executable, "-m", "sentiment_rnn", "train", *TINY_TRAIN_ARGS[:-2], "--seed", "3",
             "--epochs", "10", "--patience", "10", "--data-dir", str(teacher_data_dir)]
     subprocess.run([*args, "--run-dir", str(tmp_path / "full")], cwd=tmp_path, check=True,
@@ -211,9 +232,22 @@ def test_kill_and_resume_with_a_teacher_reaches_the_same_weights(teacher_data_di
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=60)
     assert all((run / name).exists() for name in UNLABELLED_FILES)  # kept for --resume
-    done = subprocess.run([sys.executable, "-m", "sentiment_rnn", "train", "--resume", str(run)],
-                          cwd=tmp_path, capture_output=True, text=True)
+    ids = run / UNLABELLED_FILES[0]  # as a kill while they were being written would leave them
+    np.save(ids, np.zeros_like(np.load(ids)))
+    resume = [sys.executable, "-m", "sentiment_rnn", "train", "--resume", str(run)]
+    # prepared again from other data (the same train split, but no unlabelled split): refused
+    other = subprocess.run([*resume, "--data-dir", str(tiny_data_dir)], cwd=tmp_path,
+                           capture_output=True, text=True)
+    assert other.returncode == 1, other.stdout + other.stderr
+    assert "ids-unlabelled.npy does not match prepared.json); preparing them again" in other.stdout
+    assert other.stderr == (f"Error: {run}: the training data read now is not what the run "
+                            f"started with (ids-unlabelled.npy, targets-unlabelled.npy differ); "
+                            f"resume with the same data (--data-dir, and the same files)\n")
+    assert not (run / "prepared.json").exists()  # nothing of the other data is kept
+    done = subprocess.run([*resume, "--data-dir", str(teacher_data_dir)], cwd=tmp_path,
+                          capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
+    assert "prepared.json is missing); preparing them again from the data" in done.stdout
     for name, value in weights(tmp_path / "full").items():
         np.testing.assert_array_equal(weights(run)[name], value)
 
@@ -260,3 +294,15 @@ def test_the_short_text_check_is_the_last_sentence_of_each_validation_review(tin
     assert labels.tolist() == [y for _, y in validation]
     assert texts == [last_sentence(t) for t, _ in validation]
     assert texts[0] == "terrible!"  # after the <br /><br /> of the first validation review
+
+
+def test_standard_input_is_not_closed_by_reading_it(monkeypatch):
+    import io
+
+    from sentiment_rnn.streams import Source
+
+    stdin = io.TextIOWrapper(io.BytesIO(b"one\ntwo\n"))
+    monkeypatch.setattr(sys, "stdin", stdin)
+    with Source("-") as source:
+        assert [line for _, line in source] == ["one\n", "two\n"]
+    assert not stdin.closed  # the caller's stream: a notebook may read it again

@@ -1,0 +1,130 @@
+"""The prepared ids in a run folder: what `prepare` writes once and training memory-maps.
+
+    prepare (ids, labels; the teacher's ids and targets) -> .tmp files -> renamed -> prepared.json
+
+Each array is written under a temporary name (its disk space reserved first, so a full disk is
+an error, not a crash while writing through the memory map), then all are renamed into place and
+`prepared.json` lists their sha256 last: the commit point. `load_prepared` (what `--resume`
+reads) accepts the files only if prepared.json names each with the same sha256 and each is a
+regular file; anything missing, changed, half-written or not a file raises `NotPrepared`, and
+the caller prepares them again from the data. The files are deleted when the run completes.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import numpy as np
+
+from .errors import DataFileError
+from .fileio import read_json, sha256_file, write_json_atomic
+
+IDS_FILES = {"train": "ids-train.npy", "validation": "ids-validation.npy"}
+LABEL_FILES = {"train": "labels-train.npy", "validation": "labels-validation.npy"}
+UNLABELLED_FILES = ("ids-unlabelled.npy", "targets-unlabelled.npy")  # the teacher's
+PREPARED_JSON = "prepared.json"
+ALL_FILES = (*IDS_FILES.values(), *LABEL_FILES.values(), *UNLABELLED_FILES, PREPARED_JSON)
+
+
+class NotPrepared(FileNotFoundError):
+    """The run folder's prepared files are missing or do not match prepared.json."""
+
+
+def ids_dtype(vocab_size: int):
+    """uint16 when the vocabulary fits, so a review's ids take half the space."""
+    return np.uint16 if vocab_size <= np.iinfo(np.uint16).max + 1 else np.int32
+
+
+class PreparedFiles:
+    """The files one `prepare` writes into `folder`, under temporary names until `commit`."""
+
+    def __init__(self, folder: Path):
+        self.folder = Path(folder)
+        self.pending: dict[str, Path] = {}  # final name -> temporary path
+
+    def _tmp(self, name: str) -> Path:
+        path = self.folder / f".{name}.tmp"  # what remove_stale_files clears after a kill
+        self.pending[name] = path
+        return path
+
+    def new_array(self, name: str, shape: tuple, dtype) -> np.ndarray:
+        """A zero array memory-mapped from a new temporary .npy file, its space reserved."""
+        path = self._tmp(name)
+        array = np.lib.format.open_memmap(path, mode="w+", dtype=dtype, shape=shape)
+        if hasattr(os, "posix_fallocate") and array.size:
+            with open(path, "r+b") as f:  # ENOSPC here is an OSError, not a SIGBUS later
+                os.posix_fallocate(f.fileno(), 0, os.fstat(f.fileno()).st_size)
+        return array
+
+    def save(self, name: str, array: np.ndarray) -> None:
+        with open(self._tmp(name), "wb") as f:  # a file object: np.save adds no ".npy"
+            np.save(f, array)
+
+    def commit(self) -> dict:
+        """Rename every file into place, then write prepared.json with their sha256; return
+        those (config.json keeps them too, so a later re-preparation can be checked)."""
+        digests = {}
+        for name, tmp in self.pending.items():
+            digests[name] = sha256_file(tmp)
+        for name, tmp in self.pending.items():
+            os.replace(tmp, self.folder / name)
+        write_json_atomic(self.folder / PREPARED_JSON, {"sha256": digests})
+        self.pending = {}
+        return digests
+
+
+def _checked(folder: Path, name: str, digests: dict) -> Path:
+    path = folder / name
+    try:
+        mode = os.lstat(path).st_mode
+    except FileNotFoundError:
+        raise NotPrepared(f"{path} is missing") from None
+    if not stat.S_ISREG(mode) or digests.get(name) != sha256_file(path):
+        raise NotPrepared(f"{path} does not match {PREPARED_JSON}")
+    return path
+
+
+def load_prepared(folder: Path):
+    """The (ids, labels) of both parts that `prepare` wrote into a run folder, ids
+    memory-mapped (read-only), the training part followed by the teacher's rows if it wrote
+    them; `NotPrepared` unless every file matches prepared.json."""
+    folder = Path(folder)
+    if not os.path.lexists(folder / PREPARED_JSON):
+        raise NotPrepared(f"{folder / PREPARED_JSON} is missing")
+    try:
+        digests = read_json(folder / PREPARED_JSON)["sha256"]
+    except Exception:
+        raise NotPrepared(f"{folder / PREPARED_JSON} cannot be read") from None
+    if not isinstance(digests, dict):
+        raise NotPrepared(f"{folder / PREPARED_JSON} lists no files")
+    out = []
+    for part in ("train", "validation"):
+        ids = np.load(_checked(folder, IDS_FILES[part], digests), mmap_mode="r",
+                      allow_pickle=False)
+        ys = np.load(_checked(folder, LABEL_FILES[part], digests), allow_pickle=False)
+        if ids.ndim != 2 or len(ids) != len(ys):
+            raise DataFileError(f"{folder}: {IDS_FILES[part]} and {LABEL_FILES[part]} do not "
+                                f"match")
+        out.append((ids, ys))
+    if any(name in digests for name in UNLABELLED_FILES):
+        from .prepare import with_unlabelled
+
+        ids = np.load(_checked(folder, UNLABELLED_FILES[0], digests), mmap_mode="r",
+                      allow_pickle=False)
+        targets = np.load(_checked(folder, UNLABELLED_FILES[1], digests), allow_pickle=False)
+        if ids.ndim != 2 or targets.shape != (len(ids),):
+            raise DataFileError(f"{folder}: {UNLABELLED_FILES[0]} and {UNLABELLED_FILES[1]} "
+                                f"do not match")
+        out[0] = with_unlabelled(out[0], (ids, targets))
+    return out[0], out[1]
+
+
+def remove_prepared(folder: Path) -> None:
+    """Delete the prepared files once a run is complete: nothing reads them after."""
+    for name in ALL_FILES:
+        try:
+            os.unlink(Path(folder) / name)
+        except FileNotFoundError:
+            pass
