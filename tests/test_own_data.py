@@ -97,7 +97,8 @@ def test_prepare_streams_ids_into_memory_maps(tmp_path):
     vocab, (x, y), (xv, yv) = prepare(config, folder=folder)
     assert isinstance(x, np.memmap) and x.dtype == np.uint16 and x.shape == (40, 12)
     assert sorted(p.name for p in folder.iterdir()) == [
-        "ids-train.npy", "ids-validation.npy", "labels-train.npy", "labels-validation.npy"]
+        "ids-train.npy", "ids-validation.npy", "labels-train.npy", "labels-validation.npy",
+        "prepared.json"]
     same, (x2, y2), _ = prepare(config)  # in memory: the same ids
     np.testing.assert_array_equal(np.asarray(x), x2)
     assert vocab.words == same.words
