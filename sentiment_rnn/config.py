@@ -18,6 +18,9 @@ VOCAB_METHODS = ("label-aware", "frequency")
 # naive-Bayes ratios (tfidf-nb) or not (tfidf); none: no teacher
 TEACHERS = ("tfidf-nb", "tfidf", "none")
 DEFAULT_EMA = 0.99  # the weight average's momentum when a teacher is used
+# the label-aware vocabulary's df power: with a teacher, 0.75 keeps `not` and `but` at no cost
+# on full reviews; without one it costs 0.5 points, so plain training keeps 0.2.0's sqrt
+DF_POWER = {"teacher": 0.75, "none": 0.5}
 # settings added in 0.3.0, as a run saved without them was trained
 BEFORE_0_3 = {"teacher": "none", "ema_momentum": None, "vocab_df_power": 0.5}
 # largest accepted values: beyond them a run would not fit in memory or never end
@@ -52,7 +55,8 @@ class TrainConfig:
     # text -> ids
     vocab_size: int = 1000  # vocabulary entries, including 0 = padding and 1 = out of vocabulary
     vocab_method: str = "label-aware"  # how the words are chosen: "label-aware" or "frequency"
-    vocab_df_power: float = 0.75  # label-aware: |log-odds| x document frequency ** this
+    vocab_df_power: float | None = None  # label-aware: |log-odds| x doc. frequency ** this;
+    # None: 0.75 with a teacher, 0.5 without (docs/levers.md)
     max_len: int = 200  # tokens per review; longer reviews keep their last max_len tokens
     drop_oov: bool = True  # drop out-of-vocabulary tokens (True) or map them to id 1 (False)
     # model
@@ -99,7 +103,8 @@ class TrainConfig:
             value = getattr(self, name)
             if not _is_number(value) or not 0 <= value < 1:
                 raise ConfigError(f"{name} must be a number from 0 to below 1, got {value!r}")
-        if not _is_number(self.vocab_df_power) or not 0 <= self.vocab_df_power <= 2:
+        if self.vocab_df_power is not None and (not _is_number(self.vocab_df_power)
+                                                or not 0 <= self.vocab_df_power <= 2):
             raise ConfigError(f"vocab_df_power must be a number from 0 to 2, "
                               f"got {self.vocab_df_power!r}")
         if self.teacher not in TEACHERS:
@@ -138,6 +143,13 @@ class TrainConfig:
                 raise ConfigError(f"{name} must be label values, got {value!r}")
         if bool(self.positive) != bool(self.negative):
             raise ConfigError("give both positive and negative label values, or neither")
+
+    @property
+    def df_power(self) -> float:
+        """The label-aware vocabulary's document-frequency power in use."""
+        if self.vocab_df_power is None:
+            return DF_POWER["none" if self.teacher == "none" else "teacher"]
+        return float(self.vocab_df_power)
 
     @property
     def ema(self) -> float:

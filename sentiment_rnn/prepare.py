@@ -207,7 +207,7 @@ def prepare(config: TrainConfig, data_dir=None, vocab: Vocabulary | None = None,
         if vocab is None:
             train_rows = (t for t, v in zip(_token_lines(tokens_path), is_val) if not v)
             vocab = Vocabulary.build(train_rows, labels[~is_val], config.vocab_size,
-                                     config.vocab_method, config.vocab_df_power)
+                                     config.vocab_method, config.df_power)
         parts = {"train": ~is_val, "validation": is_val}
         arrays = {p: _ids_array(files, p, int(m.sum()), config.max_len, len(vocab))
                   for p, m in parts.items()}

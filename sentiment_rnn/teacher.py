@@ -121,6 +121,20 @@ def fit_teacher(train_lines: Iterable[str], y_train: np.ndarray, val_lines: Iter
                    float(log_loss(y_val, p, labels=[0, 1])), len(y_train))
 
 
+def why_no_teacher(config: TrainConfig, data_dir) -> str | None:
+    """Why the teacher has nothing to label (no unlabelled texts), or None: asked before the
+    vocabulary is built, whose df power depends on whether a teacher is used."""
+    if config.data is None:
+        from .data import split_names
+
+        if UNLABELLED_SPLIT not in split_names(data_dir, config.dataset):
+            return f"{config.dataset} has no {UNLABELLED_SPLIT!r} split"
+        return None
+    if config.unlabelled is None:
+        return "no unlabelled texts were given (--unlabelled FILE)"
+    return None
+
+
 def _unlabelled_texts(config: TrainConfig, data_dir, note: dict) -> Iterator[list[str]] | None:
     """Batches of unlabelled texts: the tfds dataset's `unsupervised` split, or the
     config.unlabelled file; None when there are none."""

@@ -40,6 +40,7 @@ from .numpy_rnn import NumpyRNN
 from .plots import plot_learning_curves
 from .predict import load_numpy_model
 from .prepare import Source, prepare
+from .teacher import why_no_teacher
 from .prepared import ALL_FILES, load_prepared, remove_prepared
 from .runs import (DEFAULT_MODELS_DIR, Run, RunLock, check_latest, create_run_dir, load_run,
                    remove_stale_files, set_latest)
@@ -112,10 +113,17 @@ def _train_new(config: TrainConfig, path: Path, data_dir, models_dir: Path,
                echo: Callable[[str], None], verbose: int) -> TrainResult:
     tf = quiet.tensorflow()
     source = Source()
+    why = config.teacher != "none" and why_no_teacher(config, data_dir)
+    if why:  # nothing to teach: plain training, recorded as such
+        config = config.replace(teacher="none")
+        source.description["teacher"] = {"used": False, "why_none": why}
     vocab, train_part, val_part = prepare(config, data_dir, folder=path, source=source,
                                           teacher=True, echo=echo)
+    if why:
+        echo(f"No teacher: {why}")
     if config.teacher != "none" and not source.description.get("teacher", {}).get("used"):
-        config = config.replace(teacher="none")  # nothing to teach: plain training, recorded
+        # no unlabelled text had a known word: plain training, on the vocabulary built
+        config = config.replace(teacher="none", vocab_df_power=config.df_power)
     if len(vocab) < config.vocab_size:
         echo(f"The training texts have only {len(vocab) - 2} distinct words: "
              f"vocabulary size {len(vocab)} instead of {config.vocab_size}")

@@ -195,7 +195,11 @@ def test_bad_teacher_options_are_one_line_usage_errors(tmp_path, monkeypatch, ar
 def test_the_config_checks_teacher_settings():
     assert TrainConfig().ema == 0.99 and TrainConfig(teacher="none").ema == 0.0
     assert TrainConfig(teacher="none", ema_momentum=0.9).ema == 0.9
+    # the vocabulary: df ** 0.75 with a teacher, 0.2.0's sqrt without; a given value wins
+    assert TrainConfig().df_power == 0.75 and TrainConfig(teacher="none").df_power == 0.5
+    assert TrainConfig(teacher="none", vocab_df_power=1.0).df_power == 1.0
     for bad in ({"teacher": "x"}, {"ema_momentum": 1.0}, {"ema_momentum": True},
+                {"vocab_df_power": -0.5}, {"vocab_df_power": float("nan")},
                 {"unlabelled": "u.txt"}, {"data": "d.csv", "unlabelled": "u.txt", "teacher": "none"}):
         with pytest.raises(ConfigError):
             TrainConfig(**bad)
@@ -281,9 +285,9 @@ def test_a_run_saved_before_the_teacher_reads_as_it_was_trained():
     old = {k: v for k, v in TrainConfig().to_dict().items()
            if k not in ("teacher", "ema_momentum", "vocab_df_power")}
     config = TrainConfig.from_dict(old)
-    assert (config.teacher, config.ema, config.vocab_df_power) == ("none", 0.0, 0.5)
+    assert (config.teacher, config.ema, config.df_power) == ("none", 0.0, 0.5)
     new = TrainConfig.from_dict(TrainConfig().to_dict())
-    assert (new.teacher, new.ema, new.vocab_df_power) == ("tfidf-nb", 0.99, 0.75)
+    assert (new.teacher, new.ema, new.df_power) == ("tfidf-nb", 0.99, 0.75)
 
 
 def test_the_short_text_check_is_the_last_sentence_of_each_validation_review(tiny_data_dir):
