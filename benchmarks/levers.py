@@ -31,11 +31,11 @@ EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 LEVERS = {
     "default (NB-weighted TF-IDF teacher on the unlabelled split, weight average 0.99, "
     "label-aware vocabulary with df ** 0.75, OOV dropped, last 200 ids, Adam 1e-3, clipnorm 1, "
-    "batch 128, length buckets)": {},
-    "no teacher (labelled reviews only, no weight average)": {"teacher": "none"},
-    "no teacher, vocabulary with sqrt(df): the 0.2 default": {"teacher": "none",
-                                                              "vocab_df_power": 0.5},
-    "no teacher, weight average 0.99": {"teacher": "none", "ema_momentum": 0.99},
+    "batch 128, length buckets)": {},  # the df power and the average follow the teacher
+    "no teacher (--teacher none: 0.2.0's training, sqrt(df) vocabulary)": {"teacher": "none"},
+    "no teacher, vocabulary with df ** 0.75": {"teacher": "none", "vocab_df_power": 0.75},
+    "no teacher, df ** 0.75, weight average 0.99": {"teacher": "none", "vocab_df_power": 0.75,
+                                                    "ema_momentum": 0.99},
     "plain TF-IDF teacher (no naive-Bayes scaling)": {"teacher": "tfidf"},
     "teacher, no weight average": {"ema_momentum": 0.0},
     "teacher, weight average 0.999": {"ema_momentum": 0.999},
