@@ -12,6 +12,7 @@ the caller prepares them again from the data. The files are deleted when the run
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 from pathlib import Path
@@ -52,19 +53,29 @@ class PreparedFiles:
     def new_array(self, name: str, shape: tuple, dtype) -> np.ndarray:
         """A zero array memory-mapped from a new temporary .npy file, its space reserved."""
         path = self._tmp(name)
-        array = np.lib.format.open_memmap(path, mode="w+", dtype=dtype, shape=shape)
-        if hasattr(os, "posix_fallocate") and array.size:
-            with open(path, "r+b") as f:  # ENOSPC here is an OSError, not a SIGBUS later
-                os.posix_fallocate(f.fileno(), 0, os.fstat(f.fileno()).st_size)
+        try:
+            array = np.lib.format.open_memmap(path, mode="w+", dtype=dtype, shape=shape)
+            if hasattr(os, "posix_fallocate") and array.size:
+                with open(path, "r+b") as f:  # ENOSPC here is an OSError, not a SIGBUS later
+                    os.posix_fallocate(f.fileno(), 0, os.fstat(f.fileno()).st_size)
+        except OSError as exc:
+            raise _named(exc, self.folder / name) from None
         return array
 
     def save(self, name: str, array: np.ndarray) -> None:
-        with open(self._tmp(name), "wb") as f:  # a file object: np.save adds no ".npy"
-            np.save(f, array)
+        try:
+            with open(self._tmp(name), "wb") as f:  # a file object: np.save adds no ".npy"
+                np.save(f, array)
+        except OSError as exc:  # numpy's "N requested and M written" is a full disk too
+            raise _named(exc, self.folder / name) from None
 
     def commit(self) -> dict:
         """Rename every file into place, then write prepared.json with their sha256; return
         those (config.json keeps them too, so a later re-preparation can be checked)."""
+        for name in (*self.pending, PREPARED_JSON):
+            if os.path.isdir(self.folder / name) and not os.path.islink(self.folder / name):
+                raise DataFileError(f"{self.folder / name}: is a folder where the run keeps a "
+                                    f"file; remove it and run the command again")
         digests = {}
         for name, tmp in self.pending.items():
             digests[name] = sha256_file(tmp)
@@ -73,6 +84,13 @@ class PreparedFiles:
         write_json_atomic(self.folder / PREPARED_JSON, {"sha256": digests})
         self.pending = {}
         return digests
+
+
+def _named(exc: OSError, path: Path) -> OSError:
+    """The error with the file it was writing named (a full disk is the usual cause)."""
+    code = exc.errno if exc.errno is not None else errno.ENOSPC
+    why = exc.strerror or f"{exc}; is the disk full?"
+    return OSError(code, why, str(path))
 
 
 def _checked(folder: Path, name: str, digests: dict) -> Path:
@@ -86,10 +104,11 @@ def _checked(folder: Path, name: str, digests: dict) -> Path:
     return path
 
 
-def load_prepared(folder: Path):
+def load_prepared(folder: Path, expected: dict | None = None):
     """The (ids, labels) of both parts that `prepare` wrote into a run folder, ids
     memory-mapped (read-only), the training part followed by the teacher's rows if it wrote
-    them; `NotPrepared` unless every file matches prepared.json."""
+    them; `NotPrepared` unless every file matches prepared.json, and prepared.json matches
+    `expected` (the sha256 config.json recorded when the run started) when given."""
     folder = Path(folder)
     if not os.path.lexists(folder / PREPARED_JSON):
         raise NotPrepared(f"{folder / PREPARED_JSON} is missing")
@@ -99,6 +118,8 @@ def load_prepared(folder: Path):
         raise NotPrepared(f"{folder / PREPARED_JSON} cannot be read") from None
     if not isinstance(digests, dict):
         raise NotPrepared(f"{folder / PREPARED_JSON} lists no files")
+    if expected is not None and digests != expected:
+        raise NotPrepared(f"{folder / PREPARED_JSON} does not match config.json")
     out = []
     for part in ("train", "validation"):
         ids = np.load(_checked(folder, IDS_FILES[part], digests), mmap_mode="r",
@@ -119,6 +140,34 @@ def load_prepared(folder: Path):
                                 f"do not match")
         out[0] = with_unlabelled(out[0], (ids, targets))
     return out[0], out[1]
+
+
+def prepared_sha256(config_file: Path) -> dict | None:
+    """The sha256 of the prepared files as config.json recorded them when the run started
+    (None for a run from before 0.3.0)."""
+    data = read_json(config_file).get("data")
+    saved = data.get("prepared_sha256") if isinstance(data, dict) else None
+    return saved if isinstance(saved, dict) else None
+
+
+def prepare_again(run, data_dir, echo):
+    """The run's ids and targets, prepared again from the data; refused (and removed) unless
+    they are exactly what the run started with (config.json keeps their sha256): another data
+    folder or an edited file would silently train the rest of the run on other data."""
+    from .prepare import Source, prepare
+
+    source = Source()
+    _, train_part, val_part = prepare(run.config, data_dir, run.vocab, folder=run.path,
+                                      source=source, teacher=True, echo=echo)
+    saved = prepared_sha256(run.config_file)
+    now = source.description.get("prepared_sha256")
+    if saved is not None and saved != now:
+        remove_prepared(run.path)
+        changed = sorted(k for k in set(saved) | set(now or {}) if saved.get(k) != now.get(k))
+        raise DataFileError(f"{run.path}: the training data read now is not what the run "
+                            f"started with ({', '.join(changed)} differ); resume with the same "
+                            f"data (--data-dir, and the same files)")
+    return train_part, val_part
 
 
 def remove_prepared(folder: Path) -> None:

@@ -31,9 +31,8 @@ from .batching import lengths, shuffled_buckets, sorted_batches
 from .config import TrainConfig
 from .epochs import (StopOnSignal, average_weights, batches, deterministic, progress_bar,
                      seed_dropout)
-from .errors import DataFileError, RunFolderError
-from .fileio import (read_bytes, read_json, sha256_file, write_atomic, write_json_atomic,
-                     write_temp)
+from .errors import RunFolderError
+from .fileio import read_bytes, sha256_file, write_atomic, write_json_atomic, write_temp
 from .logs import CSV_LOG, TENSORBOARD_DIR, export_embedding, tensorboard, write_csv_log
 from .model import build_model, compile_model, custom_objects, weight_arrays
 from .numpy_rnn import NumpyRNN
@@ -41,7 +40,8 @@ from .plots import plot_learning_curves
 from .predict import load_numpy_model
 from .prepare import Source, prepare
 from .teacher import why_no_teacher
-from .prepared import ALL_FILES, load_prepared, remove_prepared
+from .prepared import (ALL_FILES, load_prepared, prepare_again, prepared_sha256,
+                       remove_prepared)
 from .runs import (DEFAULT_MODELS_DIR, Run, RunLock, check_latest, create_run_dir, load_run,
                    remove_stale_files, set_latest)
 
@@ -103,10 +103,13 @@ def train(config: TrainConfig, run_dir: Path | None = None, data_dir=None,
             raise RunFolderError(f"{path}: exists and is not an empty folder; choose another "
                                  f"--run-dir")
         try:
-            return _train_new(config, path, data_dir, models_dir, echo, verbose)
+            result = _train_new(config, path, data_dir, models_dir, echo, verbose)
         except BaseException:
             _remove_if_unused(path, missing)
             raise
+        if not result.epochs_run:  # stopped before the first epoch: nothing to keep
+            _remove_if_unused(path, missing)
+        return result
 
 
 def _train_new(config: TrainConfig, path: Path, data_dir, models_dir: Path,
@@ -187,34 +190,35 @@ def resume(run_dir: Path, data_dir=None, models_dir: Path = DEFAULT_MODELS_DIR,
             raise RunFolderError(f"{run.path}: no finished epoch to resume from; start a new "
                                  f"run instead (the folder holds only its settings)")
         if state.get("completed"):
-            raise RunFolderError(f"{run.path}: this run already finished; nothing to resume")
+            if not any((run.path / name).exists() for name in ALL_FILES):
+                raise RunFolderError(f"{run.path}: this run already finished; nothing to "
+                                     f"resume")
+            # killed after its last state.json, before its clean-up: do the clean-up
+            remove_stale_files(run.path, keep=state["checkpoint"])
+            plot_learning_curves(state["history"], run.path / "learning_curves.png",
+                                 state["best_epoch"])
+            _finish(run, state, models_dir, echo)
+            return TrainResult(run.path, state["epoch"], state["best_epoch"],
+                               state["best_val_accuracy"], True)
         model = load_checkpoint(run.path / state["checkpoint"])  # checked before any deleting
         remove_stale_files(run.path, keep=state["checkpoint"])
         try:  # the ids written when the run started: no data is read again
-            train_part, val_part = load_prepared(run.path)
+            train_part, val_part = load_prepared(run.path, prepared_sha256(run.config_file))
         except FileNotFoundError as exc:  # missing or changed: the data is the source
             echo(f"The prepared ids cannot be used ({exc}); preparing them again from the data")
-            train_part, val_part = _prepare_again(run, data_dir, echo)
+            train_part, val_part = prepare_again(run, data_dir, echo)
         echo(f"Resuming {run.path} after epoch {state['epoch']}")
         return _fit(run, model, state, train_part, val_part, models_dir, echo, verbose)
 
 
-def _prepare_again(run: Run, data_dir, echo: Callable[[str], None]):
-    """The run's ids and targets, prepared again from the data; refused (and removed) unless
-    they are exactly what the run started with (config.json keeps their sha256): another data
-    folder or an edited file would silently train the rest of the run on other data."""
-    source = Source()
-    _, train_part, val_part = prepare(run.config, data_dir, run.vocab, folder=run.path,
-                                      source=source, teacher=True, echo=echo)
-    saved = read_json(run.config_file).get("data", {}).get("prepared_sha256")
-    now = source.description.get("prepared_sha256")
-    if isinstance(saved, dict) and saved != now:
-        remove_prepared(run.path)
-        changed = sorted(k for k in set(saved) | set(now or {}) if saved.get(k) != now.get(k))
-        raise DataFileError(f"{run.path}: the training data read now is not what the run "
-                            f"started with ({', '.join(changed)} differ); resume with the same "
-                            f"data (--data-dir, and the same files)")
-    return train_part, val_part
+def _finish(run: Run, state: dict, models_dir: Path, echo: Callable[[str], None]) -> None:
+    """The last steps of a completed run: the prepared ids go, the embedding is exported,
+    models/latest points here."""
+    remove_prepared(run.path)  # ids were kept for --resume only
+    export_embedding(run, load_numpy_model(run).embedding)
+    set_latest(run.path, models_dir)
+    echo(f"Best epoch {state['best_epoch']}: validation accuracy "
+         f"{state['best_val_accuracy']:.4f}. Saved to {run.path}")
 
 
 def _save_best(run: Run, model, committed: dict) -> dict:
@@ -290,19 +294,17 @@ def _fit(run: Run, model, state: dict, train_part, val_part, models_dir: Path,
         state["completed"] = True
         write_json_atomic(run.state_file, state)
 
-    plot_learning_curves(state["history"], run.path / "learning_curves.png", state["best_epoch"])
     if state["history"]:
+        plot_learning_curves(state["history"], run.path / "learning_curves.png",
+                             state["best_epoch"])
         echo(f"Learning curves: {run.path / 'learning_curves.png'}")
     if stopper.stopped and not state["epoch"]:
-        echo(f"Stopped before the first epoch finished; nothing to resume in {run.path}")
+        echo(f"Stopped before the first epoch finished; nothing to resume, so {run.path} "
+             f"is not kept")
     elif stopper.stopped:
         echo(f"Stopped after {state['epoch']} finished epochs; the unfinished epoch was "
              f"dropped. Resume with: sentiment-rnn train --resume {run.path}")
     elif state["completed"]:
-        remove_prepared(run.path)  # ids were kept for --resume only
-        export_embedding(run, load_numpy_model(run).embedding)
-        set_latest(run.path, models_dir)
-        echo(f"Best epoch {state['best_epoch']}: validation accuracy "
-             f"{state['best_val_accuracy']:.4f}. Saved to {run.path}")
+        _finish(run, state, models_dir, echo)
     return TrainResult(run.path, state["epoch"], state["best_epoch"],
                        state["best_val_accuracy"], state["completed"])

@@ -105,7 +105,7 @@ def test_prepared_files_are_used_only_if_they_match_prepared_json(teacher_data_d
     (x, y), _ = load_prepared(tmp_path)
     assert len(x) == 108
     targets = tmp_path / UNLABELLED_FILES[1]
-    good = targets.read_bytes()
+    good, good_ids = targets.read_bytes(), (tmp_path / UNLABELLED_FILES[0]).read_bytes()
     np.save(targets, np.full(60, 0.5, np.float32))  # valid, but not what was prepared
     with pytest.raises(NotPrepared, match="does not match prepared.json"):
         load_prepared(tmp_path)
@@ -118,9 +118,42 @@ def test_prepared_files_are_used_only_if_they_match_prepared_json(teacher_data_d
     with pytest.raises(NotPrepared, match="is missing"):  # not silently without the teacher
         load_prepared(tmp_path)
     targets.write_bytes(good)
+    (tmp_path / UNLABELLED_FILES[0]).write_bytes(good_ids)
+    digests = json.loads((tmp_path / "prepared.json").read_text())["sha256"]
+    (x, _), _ = load_prepared(tmp_path, digests)  # as config.json recorded them: accepted
+    without = {k: v for k, v in digests.items() if k not in UNLABELLED_FILES}
+    (tmp_path / "prepared.json").write_text(json.dumps({"sha256": without}))
+    assert len(load_prepared(tmp_path)[0][0]) == 48  # consistent in itself, but...
+    with pytest.raises(NotPrepared, match="prepared.json does not match config.json"):
+        load_prepared(tmp_path, digests)  # ...not what the run started with
     (tmp_path / "prepared.json").unlink()
     with pytest.raises(NotPrepared, match="prepared.json is missing"):
         load_prepared(tmp_path)
+
+
+def test_a_folder_where_a_prepared_file_goes_is_named_in_one_line(teacher_data_dir, tmp_path):
+    (tmp_path / "ids-train.npy").mkdir()
+    config = TrainConfig(limit=60, vocab_size=30, max_len=12)
+    with pytest.raises(DataFileError) as error:
+        prepare(config, teacher_data_dir, folder=tmp_path, teacher=True)
+    assert str(error.value) == (f"{tmp_path / 'ids-train.npy'}: is a folder where the run keeps "
+                                f"a file; remove it and run the command again")
+
+
+def test_a_full_disk_while_preparing_names_the_file(tmp_path, monkeypatch):
+    import errno
+    import os
+
+    from sentiment_rnn.prepared import PreparedFiles
+
+    def full(fd, offset, length):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "posix_fallocate", full, raising=False)
+    with pytest.raises(OSError) as error:
+        PreparedFiles(tmp_path).new_array("ids-train.npy", (10, 4), np.uint16)
+    assert (error.value.errno, error.value.filename) == (errno.ENOSPC,
+                                                         str(tmp_path / "ids-train.npy"))
 
 
 def test_train_with_a_teacher_records_it_and_none_is_the_plain_run(teacher_data_dir,
@@ -310,3 +343,42 @@ def test_standard_input_is_not_closed_by_reading_it(monkeypatch):
     with Source("-") as source:
         assert [line for _, line in source] == ["one\n", "two\n"]
     assert not stdin.closed  # the caller's stream: a notebook may read it again
+
+
+def test_stopped_before_the_first_epoch_leaves_no_run_folder(teacher_data_dir, tmp_path,
+                                                              monkeypatch):
+    from sentiment_rnn import training
+
+    class StoppedAtOnce(training.StopOnSignal):  # as a Ctrl-C during the first step would
+        def __enter__(self):
+            super().__enter__()
+            self.stopped = True
+            return self
+
+    monkeypatch.setattr(training, "StopOnSignal", StoppedAtOnce)
+    lines = []
+    config = TrainConfig(limit=60, vocab_size=30, max_len=12, embed_dim=8, units=6,
+                         batch_size=8)
+    result = training.train(config, tmp_path / "models" / "run", teacher_data_dir,
+                            models_dir=tmp_path / "models", echo=lines.append, verbose=0)
+    assert (result.epochs_run, result.completed) == (0, False)
+    assert lines[-1] == (f"Stopped before the first epoch finished; nothing to resume, so "
+                         f"{tmp_path / 'models' / 'run'} is not kept")
+    assert not (tmp_path / "models").exists()  # the prepared ids and the folders made for it
+
+
+def test_resume_finishes_a_run_killed_between_its_last_state_and_its_clean_up(run_copy,
+                                                                                tmp_path,
+                                                                                monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the clean-up points models/latest here
+    (run_copy / "vectors.tsv").unlink()  # what the clean-up writes
+    (run_copy / "ids-train.npy").write_bytes(b"left by the kill")
+    (run_copy / "prepared.json").write_text("{}")
+    result = invoke("train", "--resume", run_copy)
+    assert result.exit_code == 0, result.output
+    assert "Best epoch" in result.output and f"Saved to {run_copy}" in result.output
+    assert (run_copy / "vectors.tsv").exists()
+    assert (tmp_path / "models" / "latest").resolve() == run_copy.resolve()
+    assert not (run_copy / "ids-train.npy").exists() and not (run_copy / "prepared.json").exists()
+    again = invoke("train", "--resume", run_copy)  # now there is nothing left to do
+    assert again.exit_code == 1 and "this run already finished; nothing to resume" in again.output
