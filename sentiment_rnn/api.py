@@ -160,7 +160,8 @@ def train(data: str | os.PathLike | None = None, *, run_dir=None, data_dir=None,
           progress: bool = False, **settings) -> TrainedRun:
     """Train a run with the CLI's settings (`dataset=`, `epochs=`, `seed=`, `validation_data=`,
     `teacher="none"`, `unlabelled=` (a file, with `data`), `positive=`/`negative=` as lists,
-    ...; see `TrainConfig`) on `data` (a labelled file), else the dataset. Prints nothing unless `progress=True`."""
+    ...; see `TrainConfig`) on `data` (a labelled file), else the dataset. Prints nothing
+    unless `progress=True`."""
     import json
 
     from .config import TrainConfig

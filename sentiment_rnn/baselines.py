@@ -10,9 +10,8 @@ run's config and vocabulary). The bag of words reads the ids the RNN reads (the 
 tokens, OOV dropped or kept as the run did), so the difference in the scores is what word order
 and the recurrent state add. TF-IDF reads every word and word pair, plain and with NBSVM's
 naive-Bayes scaling: the recipes of the teachers that label unlabelled reviews for the RNN
-(teacher.py), stronger references. Each
-regularisation strength C is chosen by log loss on the run's validation part; the data being
-evaluated is never used to choose anything.
+(teacher.py), stronger references. Each regularisation strength C is chosen by log loss on the
+run's validation part; the data being evaluated is never used to choose anything.
 """
 
 from __future__ import annotations
@@ -64,11 +63,12 @@ def baselines(run: Run, texts: list[str], ids: np.ndarray, data_dir=None) -> lis
                                          bag_of_words(x_val, size), y_val)
     (t_train, _), (t_val, _) = labelled_texts(cfg, data_dir)
 
-    def lines(texts):
-        return (" ".join(tokenize(t)) for t in texts)
+    def lines(texts):  # token lines, tokenized once for both TF-IDF models
+        return [" ".join(tokenize(t)) for t in texts]
 
-    tfidf = fit_teacher(lines(t_train), y_train, lines(t_val), y_val, nb=False)
-    nb = fit_teacher(lines(t_train), y_train, lines(t_val), y_val)  # the default teacher
+    train_lines, val_lines, scored = lines(t_train), lines(t_val), lines(texts)
+    tfidf = fit_teacher(train_lines, y_train, val_lines, y_val, nb=False)
+    nb = fit_teacher(train_lines, y_train, val_lines, y_val)  # the default teacher
     trained = {"train_reviews": int(len(y_train)), "chosen_on_validation_reviews": int(len(y_val)),
                "c_grid": list(C_GRID)}
     return [
@@ -78,11 +78,11 @@ def baselines(run: Run, texts: list[str], ids: np.ndarray, data_dir=None) -> lis
                  "logistic_regression", bow.predict_proba(bag_of_words(ids, size))[:, 1],
                  {"c": bow_c, **trained}),
         Baseline(f"TF-IDF, all words and pairs + logistic regression (C {tfidf.c:g})",
-                 "tfidf_logistic_regression", tfidf.predict(lines(texts)),
+                 "tfidf_logistic_regression", tfidf.predict(scored),
                  {"c": tfidf.c, "features": len(tfidf.vectorizer.vocabulary_),
                   "min_df": tfidf.describe()["min_df"], "ngram_range": [1, 2], **trained}),
         Baseline(f"NB-weighted TF-IDF (the default teacher) + logistic regression "
-                 f"(C {nb.c:g})", "nb_tfidf_logistic_regression", nb.predict(lines(texts)),
+                 f"(C {nb.c:g})", "nb_tfidf_logistic_regression", nb.predict(scored),
                  {"c": nb.c, "features": len(nb.vectorizer.vocabulary_),
                   "min_df": nb.describe()["min_df"], "ngram_range": [1, 2], **trained}),
     ]

@@ -4,9 +4,9 @@
 
 `batches`: a tf.data input of (batch, time) ids, each batch trimmed to its longest review.
 `StopOnSignal`: Ctrl-C finishes the current step, then stops (only in the main thread).
-`average_weights`: the weight average swapped in before validation. `progress_bar`: Keras' own progress bar, told the run's epoch total. `seed_dropout`: dropout
-masks from (seed, epoch) alone. `deterministic`: TensorFlow op determinism on for a call, and
-back off afterwards if it was off.
+`average_weights`: the weight average swapped in before validation. `progress_bar`: Keras' own
+progress bar, told the run's epoch total. `seed_dropout`: dropout masks from (seed, epoch) alone.
+`deterministic`: TensorFlow op determinism on for a call, and back off afterwards if it was off.
 """
 
 from __future__ import annotations

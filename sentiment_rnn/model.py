@@ -63,7 +63,8 @@ def custom_objects() -> dict:
 
 def compile_model(model, config: TrainConfig) -> None:
     """Adam with clipping; with config.ema > 0 it also keeps an exponential moving average of
-    the weights (Keras' use_ema), which is what is validated and saved (`AverageWeights`)."""
+    the weights (Keras' use_ema), which is what is validated and saved
+    (`epochs.average_weights`)."""
     tf = quiet.tensorflow()
     ema = config.ema
     optimizer = tf.keras.optimizers.Adam(learning_rate=config.learning_rate,

@@ -29,8 +29,7 @@ from .config import TrainConfig
 from .errors import ConfigError, DataFileError
 from .text import Vocabulary, to_ids, tokenize
 
-from .prepared import (IDS_FILES, LABEL_FILES, PreparedFiles, ids_dtype,  # noqa: F401
-                       load_prepared, remove_prepared)
+from .prepared import IDS_FILES, LABEL_FILES, PreparedFiles, ids_dtype, with_unlabelled
 
 
 def split_train_validation(n: int, fraction: float) -> int:
@@ -237,36 +236,3 @@ def prepare(config: TrainConfig, data_dir=None, vocab: Vocabulary | None = None,
     if extra is not None:
         out[0] = with_unlabelled(out[0], extra)
     return vocab, out[0], out[1]
-
-
-def with_unlabelled(train_part, extra):
-    """The training part followed by the teacher-labelled rows: (Stacked ids, float targets)."""
-    (ids, labels), (more_ids, targets) = train_part, extra
-    return Stacked(ids, more_ids), np.concatenate([labels.astype(np.float32),
-                                                   np.asarray(targets, dtype=np.float32)])
-
-
-class Stacked:
-    """Two (rows, max_len) id arrays read as one, the rows of the first and then the second's,
-    without copying either (both may be memory maps): what the training batches index."""
-
-    def __init__(self, first: np.ndarray, second: np.ndarray):
-        if first.shape[1:] != second.shape[1:]:
-            raise DataFileError("the labelled and unlabelled ids have different widths")
-        self.parts = (first, second)
-        self.shape = (len(first) + len(second), *first.shape[1:])
-        self.dtype = first.dtype
-
-    def __len__(self) -> int:
-        return self.shape[0]
-
-    def __getitem__(self, key) -> np.ndarray:
-        if isinstance(key, slice):
-            key = np.arange(*key.indices(len(self)))
-        rows = np.asarray(key)
-        first, second = self.parts
-        out = np.empty((len(rows), *self.shape[1:]), dtype=self.dtype)
-        head = rows < len(first)
-        out[head] = first[rows[head]]
-        out[~head] = second[rows[~head] - len(first)]
-        return out

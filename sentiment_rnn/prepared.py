@@ -1,6 +1,7 @@
 """The prepared ids in a run folder: what `prepare` writes once and training memory-maps.
 
     prepare (ids, labels; the teacher's ids and targets) -> .tmp files -> renamed -> prepared.json
+    -> load_prepared: the training part and the teacher's rows read as one (`Stacked`)
 
 Each array is written under a temporary name (its disk space reserved first, so a full disk is
 an error, not a crash while writing through the memory map), then all are renamed into place and
@@ -86,6 +87,39 @@ class PreparedFiles:
         return digests
 
 
+def with_unlabelled(train_part, extra):
+    """The training part followed by the teacher-labelled rows: (Stacked ids, float targets)."""
+    (ids, labels), (more_ids, targets) = train_part, extra
+    return Stacked(ids, more_ids), np.concatenate([labels.astype(np.float32),
+                                                   np.asarray(targets, dtype=np.float32)])
+
+
+class Stacked:
+    """Two (rows, max_len) id arrays read as one, the rows of the first and then the second's,
+    without copying either (both may be memory maps): what the training batches index."""
+
+    def __init__(self, first: np.ndarray, second: np.ndarray):
+        if first.shape[1:] != second.shape[1:]:
+            raise DataFileError("the labelled and unlabelled ids have different widths")
+        self.parts = (first, second)
+        self.shape = (len(first) + len(second), *first.shape[1:])
+        self.dtype = first.dtype
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __getitem__(self, key) -> np.ndarray:
+        if isinstance(key, slice):
+            key = np.arange(*key.indices(len(self)))
+        rows = np.asarray(key)
+        first, second = self.parts
+        out = np.empty((len(rows), *self.shape[1:]), dtype=self.dtype)
+        head = rows < len(first)
+        out[head] = first[rows[head]]
+        out[~head] = second[rows[~head] - len(first)]
+        return out
+
+
 def _named(exc: OSError, path: Path) -> OSError:
     """The error with the file it was writing named (a full disk is the usual cause)."""
     code = exc.errno if exc.errno is not None else errno.ENOSPC
@@ -130,8 +164,6 @@ def load_prepared(folder: Path, expected: dict | None = None):
                                 f"match")
         out.append((ids, ys))
     if any(name in digests for name in UNLABELLED_FILES):
-        from .prepare import with_unlabelled
-
         ids = np.load(_checked(folder, UNLABELLED_FILES[0], digests), mmap_mode="r",
                       allow_pickle=False)
         targets = np.load(_checked(folder, UNLABELLED_FILES[1], digests), allow_pickle=False)

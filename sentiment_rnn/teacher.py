@@ -8,11 +8,12 @@ learns from (knowledge distillation).
 
 An RNN of 1000 words trained on 20,000 labelled reviews learns little more than a bag of the
 same words does. A TF-IDF model that reads every word and word pair knows more (0.92 on the
-validation part, with NBSVM's scaling), and its probabilities on the 50,000 unlabelled IMDB reviews (the tfds split
-`unsupervised`) give the RNN 2.5 times as much text, with targets that also say how sure the
-teacher is. The teacher learns from the training part's labels only; the validation part chooses
-its C and stays the judge of the RNN; the test split is never read. On a user's file the
-unlabelled texts come from `--unlabelled FILE`; without them there is nothing to teach.
+validation part, with NBSVM's scaling), and its probabilities on the 50,000 unlabelled IMDB
+reviews (the tfds split `unsupervised`) give the RNN 2.5 times as much text again, with
+targets that also say how sure the teacher is. The teacher learns from the training part's
+labels only; the validation part chooses its C and stays the judge of the RNN; the test split
+is never read. On a user's file the unlabelled texts come from `--unlabelled FILE`; without
+them there is nothing to teach.
 """
 
 from __future__ import annotations
@@ -138,19 +139,17 @@ def why_no_teacher(config: TrainConfig, data_dir) -> str | None:
 def _unlabelled_texts(config: TrainConfig, data_dir, note: dict) -> Iterator[list[str]] | None:
     """Batches of unlabelled texts: the tfds dataset's `unsupervised` split, or the
     config.unlabelled file; None when there are none."""
-    limit = config.limit
+    why = why_no_teacher(config, data_dir)
+    if why:
+        note["why_none"] = why
+        return None
     if config.data is None:
-        from .data import iter_split, split_names
+        from .data import iter_split
 
-        if UNLABELLED_SPLIT not in split_names(data_dir, config.dataset):
-            note["why_none"] = f"{config.dataset} has no {UNLABELLED_SPLIT!r} split"
-            return None
-        n, batches = iter_split(UNLABELLED_SPLIT, data_dir, limit=limit, dataset=config.dataset)
+        _, batches = iter_split(UNLABELLED_SPLIT, data_dir, limit=config.limit,
+                                dataset=config.dataset)
         note["source"] = f"tensorflow-datasets {config.dataset}, {UNLABELLED_SPLIT} split"
         return (texts for texts, _ in batches)
-    if config.unlabelled is None:
-        note["why_none"] = "no unlabelled texts were given (--unlabelled FILE)"
-        return None
     note["source"] = f"the file {config.unlabelled}"
     return _file_texts(config.unlabelled, config, note)
 
@@ -178,7 +177,8 @@ def distil(config: TrainConfig, data_dir, vocab: Vocabulary, files: PreparedFile
     """Fit the teacher on the training part (token lines of every labelled row, in order, and
     which rows are validation), label the unlabelled texts, and return their (ids, targets),
     also written as ids-unlabelled.npy and targets-unlabelled.npy with the run folder's
-    prepared `files`; None when there are no unlabelled texts. `info["teacher"]` records what was done."""
+    prepared `files`; None when there are no unlabelled texts. `info["teacher"]` records what
+    was done."""
     echo = echo or (lambda *a: None)
     started = time.perf_counter()
     note: dict = {}

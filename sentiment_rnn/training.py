@@ -182,7 +182,6 @@ def resume(run_dir: Path, data_dir=None, models_dir: Path = DEFAULT_MODELS_DIR,
     tf = quiet.tensorflow()
     verbose = _start(verbose)
     run = load_run(run_dir)
-    config = run.config
     check_latest(models_dir)
     with RunLock(run.path):
         state = run.state()

@@ -15,7 +15,8 @@ from conftest import TINY_TRAIN_ARGS, tiny_corpus
 from sentiment_rnn.cli import main
 from sentiment_rnn.config import TrainConfig
 from sentiment_rnn.errors import ConfigError, DataFileError
-from sentiment_rnn.prepare import Stacked, load_prepared, prepare
+from sentiment_rnn.prepare import prepare
+from sentiment_rnn.prepared import Stacked, load_prepared
 from sentiment_rnn.shorttexts import last_sentence
 from sentiment_rnn.prepared import UNLABELLED_FILES, NotPrepared
 from sentiment_rnn.teacher import fit_teacher, grams
