@@ -29,9 +29,13 @@ TEXTS = ["A wonderful film, the best story!", "Boring and stupid. The worst plot
          "zzz qqq", "... !!!", "the movie was fun but the plot was dull and bad"]
 
 
+BASE = "http://127.0.0.1:8000"  # a Host the server answers to (not TestClient's testserver)
+JSON_TYPE = {"Content-Type": "application/json"}
+
+
 @pytest.fixture(scope="module")
 def client(trained_run):
-    return TestClient(create_app(sr.load(trained_run)))
+    return TestClient(create_app(sr.load(trained_run)), base_url=BASE, headers=JSON_TYPE)
 
 
 def cli_json(*args) -> list[dict]:
@@ -57,9 +61,13 @@ def test_predict_equals_the_cli_to_the_last_digit(client, trained_run):
 
 def test_predict_accepts_what_tf_serving_clients_send(client):
     text = json.dumps({"instances": ["great fun"], "signature_name": "serving_default"})
-    res = client.post(PREDICT_PATH, content=text,  # curl -d: a form content type
+    for kind in ("application/json", "application/json; charset=utf-8",
+                 "Application/JSON;charset=\"UTF-8\""):
+        res = client.post(PREDICT_PATH, content=text, headers={"Content-Type": kind})
+        assert res.status_code == 200 and len(res.json()["predictions"]) == 1
+    res = client.post(PREDICT_PATH, content=text,  # curl -d without -H: a form content type
                       headers={"Content-Type": "application/x-www-form-urlencoded"})
-    assert res.status_code == 200 and len(res.json()["predictions"]) == 1
+    assert res.status_code == 415 and "application/json" in res.json()["error"]
     assert client.get("/v1/models/sentiment-rnn").json()["model_version_status"][0]["state"] \
         == "AVAILABLE"
 
@@ -68,7 +76,10 @@ def test_trace_and_model_equal_inspect_json(client, trained_run):
     text = "The film was great, but zzz the plot was dull!"
     res = client.post("/api/trace", json={"text": text})
     assert res.status_code == 200
-    assert res.json() == cli_json("inspect", "--model", str(trained_run), "--json", text)[0]
+    body = res.json()  # inspect's trace, with each row's index and nothing omitted
+    assert [row.pop("index") for row in body["tokens"]] == list(range(len(body["tokens"])))
+    assert body.pop("omitted") == {"words": 0, "cut": 0, "dropped": 0, "oov_words": 0}
+    assert body == cli_json("inspect", "--model", str(trained_run), "--json", text)[0]
     overview = client.get("/api/model").json()
     assert overview == cli_json("inspect", "--model", str(trained_run), "--json", "--check",
                                 "0")[0]
@@ -108,7 +119,7 @@ def test_metrics_json_gives_the_test_accuracy(trained_run, tmp_path):
     (tmp_path / "metrics.json").write_text(json.dumps(
         {"accuracy": 0.875, "n": 20, "data": "IMDB test split", "model": str(trained_run)}))
     app = create_app(sr.load(trained_run), load_metrics(tmp_path))  # the folder works too
-    ev = TestClient(app).get("/api/run").json()["evaluation"]
+    ev = TestClient(app, base_url=BASE).get("/api/run").json()["evaluation"]
     assert ev["accuracy"] == 0.875 and ev["n"] == 20
     (tmp_path / "metrics.json").write_text('{"auc": 0.9}')
     with pytest.raises(SentimentRNNError, match="no accuracy"):

@@ -80,13 +80,17 @@
     let prev = r.start_probability;
     const first = r.tokens.findIndex((t) => t.status === "read");
     const skip = r.cut > 40 && first > 0 ? first : 0; // a long text: its unread start in one
-    if (skip) {
-      const span = node("span", "word cut", `… ${plural(skip, "earlier word", "earlier words")}`);
-      span.title = `not read: the model reads the last ${r.max_len} words`;
-      words.append(span, " ");
-    }
+    let next = 0; // the index of the next word of the text; the server lists them with gaps
     r.tokens.forEach((row, i) => {
       if (i < skip) return;
+      if (row.index > next) { // words not listed: none of them is read
+        const span = node("span", "word cut", `… ${plural(row.index - next,
+          next ? "word" : "earlier word", next ? "words" : "earlier words")}`);
+        span.title = next ? "not read: out of the vocabulary or cut by max_len"
+          : `not read: the model reads the last ${r.max_len} words`;
+        words.append(span, " ");
+      }
+      next = row.index + 1;
       if (row.status !== "read") {
         const why = row.status === "dropped" ? "not in the vocabulary: dropped"
           : `cut by max_len (the model reads the last ${r.max_len} words): not read`;
@@ -100,14 +104,14 @@
       const b = node("button", "word read" + (Charts.strongMove(change) ? " strong" : ""), row.word);
       b.type = "button";
       b.style.background = Charts.moveColour(change);
-      b.dataset.index = i;
+      b.dataset.index = row.index;
       b.dataset.t = read.length;
       b.title = `P(positive) ${row.probability.toFixed(4)} (${signed(change)}); click to leave it out`;
       b.setAttribute("aria-label", `${row.word}: ${signed(change)}, P(positive) ${row.probability.toFixed(4)}`);
       words.append(b, " ");
       read.push(row);
     });
-    const dropped = r.tokens.filter((t) => t.status === "dropped").length;
+    const dropped = r.tokens.filter((t) => t.status === "dropped").length + r.omitted.dropped;
     $("counts").textContent = `${plural(read.length, "word", "words")} read` +
       (dropped ? `, ${plural(dropped, "word", "words")} not in the vocabulary` : "") +
       (r.cut ? `, ${plural(r.cut, "word", "words")} cut (max_len ${r.max_len})` : "") +
