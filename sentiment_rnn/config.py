@@ -18,15 +18,18 @@ VOCAB_METHODS = ("label-aware", "frequency")
 # naive-Bayes ratios (tfidf-nb) or not (tfidf); none: no teacher
 TEACHERS = ("tfidf-nb", "tfidf", "none")
 DEFAULT_EMA = 0.99  # the weight average's momentum when a teacher is used
-# the label-aware vocabulary's df power: with a teacher, 0.75 keeps `not` and `but` at no cost
-# on full reviews; without one it costs 0.5 points, so plain training keeps 0.2.0's sqrt
+# the label-aware vocabulary's df power, by whether a teacher is used (measured in
+# docs/levers.md)
 DF_POWER = {"teacher": 0.75, "none": 0.5}
 # settings added in 0.3.0, as a run saved without them was trained
 BEFORE_0_3 = {"teacher": "none", "ema_momentum": None, "vocab_df_power": 0.5}
 # largest accepted values: beyond them a run would not fit in memory or never end
 LIMITS = {"vocab_size": 1_000_000, "max_len": 100_000, "embed_dim": 4096, "units": 4096,
           "epochs": 10_000, "batch_size": 65_536, "patience": 10_000, "clipnorm": 1e6,
-          "seed": 2**32 - 1}
+          "seed": 2**32 - 1, "parameters": 50_000_000}
+# largest run files read (bytes): config.json, state.json and vocab.txt are small text files;
+# weights.npz and model.keras are bounded by the parameter count (Run.file_limit)
+FILE_LIMITS = {"config.json": 1 << 20, "state.json": 16 << 20, "vocab.txt": 64 << 20}
 MAX_JOBS = 64  # predict --jobs: more processes than this only add start-up time and memory
 
 
@@ -73,7 +76,11 @@ class TrainConfig:
     ema_momentum: float | None = None  # average of the weights; None: 0.99 with a teacher, else off
     patience: int = 2  # epochs without a better validation accuracy before stopping
     validation_fraction: float = 0.2  # last part of the train split used for model selection
-    seed: int = 42  # seeds Python, NumPy and TensorFlow; same seed, same run on one machine
+    # every random choice of the run is drawn from (seed, its purpose): a data file's
+    # validation shuffle, the teacher's held-out slice, the starting weights, each epoch's
+    # batch order and dropout masks; no process-wide random state is seeded. Same seed, same
+    # run on one machine (TensorFlow's op determinism is on while training)
+    seed: int = 42
     limit: int | None = None  # use only the first `limit` training reviews (quick tries)
 
     def __post_init__(self) -> None:
@@ -88,6 +95,10 @@ class TrainConfig:
             raise ConfigError(f"vocab_size must be a whole number from 3 (padding, out of "
                               f"vocabulary and one word) to {LIMITS['vocab_size']:,}, "
                               f"got {self.vocab_size!r}")
+        if self.parameters > LIMITS["parameters"]:
+            raise ConfigError(f"the model would have {self.parameters:,} weights (vocab_size x "
+                              f"embed_dim + embed_dim x units + units x units + ...); at most "
+                              f"{LIMITS['parameters']:,}")
         if self.vocab_method not in VOCAB_METHODS:
             raise ConfigError(f"vocab_method must be one of {', '.join(VOCAB_METHODS)}, "
                               f"got {self.vocab_method!r}")
@@ -143,6 +154,12 @@ class TrainConfig:
                 raise ConfigError(f"{name} must be label values, got {value!r}")
         if bool(self.positive) != bool(self.negative):
             raise ConfigError("give both positive and negative label values, or neither")
+
+    @property
+    def parameters(self) -> int:
+        """The model's weight count: Embedding, SimpleRNN (W_xh, W_hh, b_h), Dense (W_hy, b_y)."""
+        e, u = self.embed_dim, self.units
+        return self.vocab_size * e + e * u + u * u + u + u + 1
 
     @property
     def df_power(self) -> float:

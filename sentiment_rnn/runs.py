@@ -18,8 +18,12 @@ last in each epoch, so a killed process never leaves a half-written or inconsist
 state.json names is complete, and anything newer is redone on --resume. Before a new best model
 replaces model.keras and weights.npz, state.json lists their new sha256 as `pending`, so a
 reader (predict during training) always finds the file it reads in the state.json it reads next.
-`models/latest` is a symlink to the most recent completed run. Run files are read only if they
-are regular files (a FIFO or a folder in their place is an error, never a hang).
+`models/latest` is a symlink to the most recent completed run inside models/ (a run saved
+elsewhere never moves it). Run files are read only if they are regular files (a FIFO or a
+folder in their place is an error, never a hang) of bounded size (FILE_LIMITS; the model
+files by the configuration's weight count). A model file whose sha256 state.json does not
+record is refused as unverified: `sentiment-rnn seal` (sealing.py) records the files of a run
+edited on purpose.
 """
 
 from __future__ import annotations
@@ -27,17 +31,17 @@ from __future__ import annotations
 import errno
 import fcntl
 import hashlib
-import json
-import math
 import os
+import shlex
 import shutil
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from .config import LIMITS, TrainConfig
+from .config import FILE_LIMITS, TrainConfig
 from .errors import ConfigError, RunFolderError
-from .fileio import read_bytes, read_json, write_json_atomic, write_text_atomic
+from .fileio import MAX_RUN_FILE, read_bytes, read_json, write_json_atomic, write_text_atomic
+from .runstate import check_state
 from .text import Vocabulary
 
 DEFAULT_MODELS_DIR = Path("models")
@@ -117,9 +121,24 @@ class RunLock:
             self._fd = None
 
 
-def check_latest(models_dir: Path = DEFAULT_MODELS_DIR) -> None:
-    """Refuse early, before any training, what would stop `set_latest` at the end."""
+def moves_latest(run_dir: Path | None, models_dir: Path = DEFAULT_MODELS_DIR) -> bool:
+    """Whether a run finished in `run_dir` moves models_dir/latest: only a run folder inside
+    models_dir does (None: a new models/<timestamp>); a run saved elsewhere never moves it."""
+    if run_dir is None:
+        return True
+    run, models = Path(run_dir).resolve(), Path(models_dir).resolve()
+    return run != models and run.is_relative_to(models)
+
+
+def check_latest(models_dir: Path = DEFAULT_MODELS_DIR, run_dir: Path | None = None) -> None:
+    """Refuse early, before any training, what would stop `set_latest` at the end (nothing
+    when the run, in `run_dir`, will not move models/latest)."""
+    if not moves_latest(run_dir, models_dir):
+        return
     models_dir = Path(models_dir)
+    if models_dir.is_symlink() and not models_dir.exists():
+        raise RunFolderError(f"{models_dir}: is a dangling symlink or a symlink loop; runs are "
+                             f"saved in {models_dir}/")
     if models_dir.exists() and not models_dir.is_dir():
         raise RunFolderError(f"{models_dir}: exists and is not a folder; runs are saved in "
                              f"{models_dir}/")
@@ -162,7 +181,15 @@ class Run:
         """state.json, checked field by field; {} before the first epoch has finished."""
         if not (self.state_file.exists() or self.state_file.is_symlink()):
             return {}
-        return check_state(read_json(self.state_file), self.path)
+        return check_state(read_json(check_size(self.state_file)), self.path)
+
+    def file_limit(self, name: str) -> int:
+        """The most bytes a model file of this run's configuration can take: weights.npz
+        holds each weight once (at most float64), model.keras also the optimizer's state."""
+        per_weight = {"weights.npz": 8, "model.keras": 32}.get(name)
+        if per_weight is None:
+            return FILE_LIMITS.get(name, MAX_RUN_FILE)
+        return min(MAX_RUN_FILE, per_weight * self.config.parameters + (16 << 20))
 
     def read_verified(self, path: Path) -> bytes:
         """The bytes of a model file, after checking they match a sha256 in state.json.
@@ -174,13 +201,21 @@ class Run:
         path = Path(path)
         state = self.state()
         for _ in range(20):
-            data = read_bytes(path)
+            data = read_bytes(check_size(path, self.file_limit(path.name)))
             if _matches(state, path.name, hashlib.sha256(data).hexdigest()):
                 return data
             newer = self.state()
+            seal = f"sentiment-rnn seal {shlex.quote(str(self.path))}"
+            if newer == state and not _recorded(state, path.name):
+                why = ("state.json records no sha256 for it" if self.state_file.exists() or
+                       self.state_file.is_symlink() else "state.json, which records the sha256 "
+                       "of the model files, is missing")
+                raise RunFolderError(f"{self.path}: {path.name} is unverified ({why}); if you "
+                                     f"changed the run on purpose, seal it: {seal}")
             if newer == state:
                 raise RunFolderError(f"{self.path}: {path.name} is damaged (its sha256 differs "
-                                     f"from the one recorded in state.json)")
+                                     f"from the one recorded in state.json); if you changed "
+                                     f"it on purpose, seal the run: {seal}")
             state = newer
         raise RunFolderError(f"{self.path}: {path.name} kept changing while it was read")
 
@@ -192,57 +227,25 @@ class Run:
 
 
 def _matches(state: dict, name: str, digest: str) -> bool:
-    recorded = state.get("sha256", {}).get(name)
-    return recorded is None or digest in (recorded, state.get("pending", {}).get(name))
+    return digest in (state.get("sha256", {}).get(name), state.get("pending", {}).get(name))
 
 
-STATE_FIELDS = {"epoch": int, "best_epoch": int, "wait": int, "completed": bool,
-                "history": list, "checkpoint": str, "sha256": dict, "pending": dict,
-                "best_val_accuracy": (float, int, type(None)),
-                "best_val_loss": (float, int, type(None))}
-HISTORY_KEYS = ("loss", "accuracy", "val_loss", "val_accuracy")
+def _recorded(state: dict, name: str) -> bool:
+    return any(name in state.get(key, {}) for key in ("sha256", "pending"))
 
 
-def check_state(state: object, run_dir: Path) -> dict:
-    """state.json as training wrote it, or a RunFolderError naming the first field that is not."""
-    def bad(why: str) -> RunFolderError:
-        return RunFolderError(f"{run_dir}: state.json is invalid ({why})")
-
-    def number(value) -> bool:
-        return isinstance(value, (int, float)) and not isinstance(value, bool) and \
-            math.isfinite(value)
-
-    if not isinstance(state, dict):
-        raise bad("not a JSON object")
-    for name, kind in STATE_FIELDS.items():
-        value = state.get(name)
-        if name in state and (not isinstance(value, kind) or
-                              (kind is int and isinstance(value, bool))):
-            raise bad(f"{name} is {json.dumps(value)[:40]}")
-    for name in ("sha256", "pending"):
-        for key, digest in state.get(name, {}).items():
-            if key not in ("model.keras", "weights.npz") or not isinstance(digest, str):
-                raise bad(f"{name} has {json.dumps(key)[:40]}: {json.dumps(digest)[:70]}")
-    checkpoint = state.get("checkpoint")
-    if checkpoint is not None and (Path(checkpoint).name != checkpoint or
-                                   not checkpoint.startswith("checkpoint-")):
-        raise bad(f"checkpoint is {json.dumps(checkpoint)[:60]}")
-    epoch = state.get("epoch", 0)
-    if not 0 <= epoch <= LIMITS["epochs"]:
-        raise bad(f"epoch is {str(epoch)[:40]}")
-    if not 0 <= state.get("best_epoch", 0) <= epoch or not 0 <= state.get("wait", 0) <= epoch:
-        raise bad("best_epoch or wait is not one of the finished epochs")
-    if state.get("best_epoch") and not (number(state.get("best_val_accuracy"))
-                                        and number(state.get("best_val_loss"))):
-        raise bad("best_val_accuracy and best_val_loss must be numbers once an epoch is best")
-    history = state.get("history", [])
-    if "history" in state and len(history) != epoch:
-        raise bad(f"history has {len(history)} rows for {epoch} finished epochs")
-    for i, row in enumerate(history, 1):
-        if not (isinstance(row, dict) and row.get("epoch") == i and
-                all(number(row.get(k)) for k in HISTORY_KEYS)):
-            raise bad(f"history row {i} is not epoch {i} with {', '.join(HISTORY_KEYS)}")
-    return state
+def check_size(path: Path, limit: int | None = None) -> Path:
+    """`path`, after checking that the file is at most `limit` bytes (its FILE_LIMITS entry)."""
+    path = Path(path)
+    limit = FILE_LIMITS.get(path.name, MAX_RUN_FILE) if limit is None else limit
+    try:
+        size = os.stat(path).st_size
+    except OSError:
+        return path  # missing, a loop, ...: the reader names it
+    if size > limit:
+        raise RunFolderError(f"{path.parent}: {path.name} is too large ({size:,} bytes; at "
+                             f"most {limit:,} are read)")
+    return path
 
 
 def load_run(path: str | os.PathLike) -> Run:
@@ -250,7 +253,7 @@ def load_run(path: str | os.PathLike) -> Run:
     path = Path(path)
     if not path.is_dir():
         raise RunFolderError(f"{path}: no such run folder")
-    meta = read_json(path / "config.json")
+    meta = read_json(check_size(path / "config.json"))
     if not isinstance(meta, dict) or "config" not in meta:
         raise RunFolderError(f"{path}: config.json has no \"config\" entry")
     try:
@@ -271,8 +274,11 @@ def load_run(path: str | os.PathLike) -> Run:
     return Run(path, config, vocab)
 
 
-def set_latest(run_dir: Path, models_dir: Path = DEFAULT_MODELS_DIR) -> None:
-    """Point models/latest at run_dir, atomically (a new symlink renamed over the old)."""
+def set_latest(run_dir: Path, models_dir: Path = DEFAULT_MODELS_DIR) -> bool:
+    """Point models/latest at run_dir, atomically (a new symlink renamed over the old), if the
+    run is inside models_dir (`moves_latest`); returns whether it did."""
+    if not moves_latest(run_dir, models_dir):
+        return False
     models_dir = Path(models_dir)
     models_dir.mkdir(parents=True, exist_ok=True)
     run_dir = Path(run_dir).resolve()
@@ -285,6 +291,7 @@ def set_latest(run_dir: Path, models_dir: Path = DEFAULT_MODELS_DIR) -> None:
         tmp.unlink()
     os.symlink(target, tmp)
     os.replace(tmp, models_dir / LATEST)
+    return True
 
 
 def resolve_run_dir(model: str | os.PathLike | None,
@@ -293,9 +300,23 @@ def resolve_run_dir(model: str | os.PathLike | None,
     if model:
         return Path(model)
     latest = Path(models_dir) / LATEST
-    if not latest.exists():
+    fix = "train a model (which points it at the new run), or pass --model RUN_DIR"
+    try:
+        is_dir = os.path.isdir(os.path.realpath(latest, strict=True))
+    except FileNotFoundError:
+        if latest.is_symlink():
+            raise RunFolderError(f"{latest}: points at {os.readlink(latest)}, which does not "
+                                 f"exist; {fix}") from None
         raise RunFolderError(f"no trained model found ({latest} does not exist): run "
-                             f"`sentiment-rnn train` first, or pass --model RUN_DIR")
+                             f"`sentiment-rnn train` first, or pass --model RUN_DIR") from None
+    except OSError as exc:  # a symlink loop, models/ not a folder, no permission
+        why = "is a symlink loop" if exc.errno == errno.ELOOP else f"cannot be read " \
+            f"({exc.strerror})"
+        raise RunFolderError(f"{latest}: {why}; {fix}") from None
+    if not is_dir:
+        raise RunFolderError(f"{latest}: points at {os.readlink(latest)}, which is not a run "
+                             f"folder; {fix}" if latest.is_symlink() else
+                             f"{latest}: is not a run folder; {fix}")
     target = Path(os.readlink(latest)) if latest.is_symlink() else None
     if target is not None and not target.is_absolute() and ".." not in target.parts:
         return Path(models_dir) / target  # models/<run>, as set_latest wrote it
