@@ -10,8 +10,12 @@ with --positive and --negative.
 from __future__ import annotations
 
 import json
+import math
+import numbers
 from collections.abc import Sequence
 from dataclasses import dataclass
+
+import numpy as np
 
 from .errors import DataFileError
 
@@ -98,11 +102,62 @@ class LabelMap:
         return f"positive {','.join(self.positive)}, negative {','.join(self.negative)}"
 
 
+def data_line(stats, n: int | None = None, what: str = "Data") -> str:
+    """What was read from a labelled file (readers.LabelledTexts), as `train` and `evaluate`
+    print it: 'Data: d.csv (CSV, 80 labelled texts; 7 rows with other labels left out (3: 7))',
+    malformed rows skipped too; `n` the texts used when not all were kept."""
+    return f"{what}: {stats.name} ({stats.format.upper()}, {stats.summary(n)})"
+
+
+def columns_line(found: dict, labels: LabelMap) -> str:
+    """The columns (or keys) read and what their label values mean: 'Columns: text "review",
+    label "stars"; labels: positive 4,5, negative 1,2'."""
+    def shown(name):  # a headerless TSV's columns are numbers
+        return f"column {name + 1}" if isinstance(name, int) else json.dumps(name,
+                                                                           ensure_ascii=False)
+
+    cols = ", ".join(f"{role} {shown(found[role])}" for role in ("text", "label")
+                     if role in found)
+    return f"Columns: {cols or 'none found'}; labels: {labels.describe()}"
+
+
 def label_text(value: object) -> str:
     """A label value as compared: stripped, lower case; 4.0 reads as 4."""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     return str(value).strip().lower()
+
+
+def label_values(value: object, name: str = "label values") -> tuple[str, ...]:
+    """--positive/--negative values as given on the command line or to the Python API -> a
+    tuple of label texts: None -> (); "4,5" -> ("4", "5") (a string is comma-separated, never
+    a sequence of characters); 5 or 4.5 -> ("5",) or ("4.5",); a list, tuple or set of those.
+    A TypeError for anything else (bytes, a dict, a bool, NaN, a nested list); a ValueError
+    when no value is left."""
+    if value is None or (isinstance(value, (list, tuple, set, frozenset)) and not value):
+        return ()  # not given
+    items = sorted(value, key=str) if isinstance(value, (set, frozenset)) else value
+    if isinstance(value, str) or not isinstance(value, (list, tuple, set, frozenset, range)):
+        items = [value]
+    out = []
+    for item in items:
+        if isinstance(item, str):
+            out += [v.strip() for v in item.split(",") if v.strip()]
+        elif isinstance(item, numbers.Integral) and not isinstance(item, (bool, np.bool_)):
+            out.append(str(int(item)))
+        elif isinstance(item, float) and math.isfinite(item):
+            out.append(label_text(item))
+        else:
+            raise TypeError(f"{name} must be a string such as \"4,5\", a number, or a list of "
+                            f"them; got {type(item).__name__} {_short(item)}")
+    if not out:
+        raise ValueError("give one or more comma-separated label values")
+    return tuple(out)
+
+
+def _short(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def parse_label(value: object) -> int | None:

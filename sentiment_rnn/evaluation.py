@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .errors import SentimentRNNError
+from .predict import THRESHOLD, is_positive
 from .text import tokenize
 
 LENGTH_EDGES = (25, 50, 100, 200, 400)  # upper ends of the length buckets, in tokens
@@ -24,7 +25,7 @@ ECE_NAME = (f"expected calibration error of P(positive) over {CALIBRATION_BINS} 
             f"bins")
 
 
-def metrics(labels: np.ndarray, probs: np.ndarray, threshold: float = 0.5) -> dict:
+def metrics(labels: np.ndarray, probs: np.ndarray, threshold: float = THRESHOLD) -> dict:
     """Log loss, accuracy, precision, recall, F1, ROC-AUC and [[tn, fp], [fn, tp]], all from
     scikit-learn. ROC-AUC is NaN when only one class is present."""
     from sklearn import metrics as sk
@@ -34,7 +35,7 @@ def metrics(labels: np.ndarray, probs: np.ndarray, threshold: float = 0.5) -> di
     if not np.isfinite(p).all():
         raise SentimentRNNError("the model gave a non-finite probability; its weights are "
                                 "damaged")
-    pred = (p >= threshold).astype(int)
+    pred = is_positive(p, threshold).astype(int)
     precision, recall, f1, _ = sk.precision_recall_fscore_support(
         y, pred, average="binary", zero_division=0)
     auc = sk.roc_auc_score(y, p) if 0 < y.sum() < len(y) else float("nan")
@@ -166,6 +167,10 @@ def evaluate_texts(run_dir, texts: list[str], labels: np.ndarray, source: str,
     from .predict import Predictor, reads_a_word
 
     predictor = Predictor(run_dir, backend)
+    if with_baselines:  # before any scoring: the data they learn from is the run's
+        from .baselines import check_training_data
+
+        check_training_data(predictor.run)
     labels = np.asarray(labels)
     tokens = [tokenize(t) for t in texts]  # once, for the ids and the breakdowns
     ids = predictor.ids_of_tokens(tokens)  # (texts, longest): what the RNN and baselines read
@@ -175,7 +180,7 @@ def evaluate_texts(run_dir, texts: list[str], labels: np.ndarray, source: str,
     ev.unknown = int((~reads_a_word(ids)).sum())  # the same rule as predict's unknown
     if breakdown:
         n_tokens = np.array([len(t) for t in tokens])
-        ev.by_length = length_buckets(n_tokens, (probs >= 0.5) == (labels == 1))
+        ev.by_length = length_buckets(n_tokens, is_positive(probs) == (labels == 1))
         oov = sum(1 for ts in tokens for t in ts if t not in index)
         total = int(n_tokens.sum())
         ev.oov = {"tokens": oov, "total": total, "share": oov / total if total else 0.0}
@@ -213,15 +218,15 @@ def run_evaluation(run_dir, data_file=None, skip_bad: bool = False, data_dir=Non
             f"{cfg.dataset} test split"
         return evaluate_texts(run_dir, texts, labels, name, backend, data_dir,
                               breakdown=False, with_baselines=with_baselines)
-    from .columns import Columns, LabelMap
+    from .columns import Columns, LabelMap, data_line
     from .readers import RECORD_LIMIT, read_labelled
 
     columns = Columns(text_column or cfg.text_column, label_column or cfg.label_column)
     labels = LabelMap(positive, negative) if positive else LabelMap(cfg.positive, cfg.negative)
     found = read_labelled(data_file, skip_bad, input_format, limit or RECORD_LIMIT, columns,
                           labels)
-    source = f"Data: {found.name} ({found.format.upper()}, {found.summary()}"
-    ev = evaluate_texts(run_dir, found.texts, found.labels, source + ")", backend, data_dir,
+    source = data_line(found)  # train prints what it read by the same rule
+    ev = evaluate_texts(run_dir, found.texts, found.labels, source, backend, data_dir,
                         breakdown=True, with_baselines=with_baselines)
     ev.skipped = found.skipped
     return ev

@@ -18,6 +18,7 @@ uses (`folder=None`).
 
 from __future__ import annotations
 
+import os
 import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .checks import check_files, check_parts, check_sources, line_hashes, validation_overlap
 from .config import TrainConfig
 from .errors import ConfigError, DataFileError
 from .text import Vocabulary, to_ids, tokenize
@@ -49,7 +51,9 @@ def stratified_validation(labels: np.ndarray, fraction: float, seed: int) -> np.
     mask = np.zeros(len(labels), dtype=bool)
     for value in (0, 1):
         rows = np.flatnonzero(labels == value)
-        mask[rng.permutation(rows)[:int(round(len(rows) * fraction))]] = True
+        # at least one of each label that has two, so both parts hold it
+        n = max(int(round(len(rows) * fraction)), 1 if len(rows) >= 2 else 0)
+        mask[rng.permutation(rows)[:n]] = True
     if not mask.any() or mask.all():
         raise ConfigError(f"{len(labels):,} labelled texts cannot be split into a training and "
                           f"a validation part with validation fraction {fraction:g}; use more "
@@ -73,25 +77,34 @@ def _tfds_batches(config: TrainConfig, data_dir, info: dict) -> Iterator[tuple[l
     return batches
 
 
-def _file_batches(path: str, config: TrainConfig, info: dict,
-                  batch: int = 4096) -> Iterator[tuple[list, np.ndarray]]:
-    from .columns import Columns, LabelMap
+def _file_batches(path: str, config: TrainConfig, info: dict, read: list[str],
+                  what: str = "Data", batch: int = 4096) -> Iterator[tuple[list, np.ndarray]]:
+    """Batches of a labelled file; `read` gets the lines saying what was read (as `evaluate`
+    prints them: rows left out by --positive/--negative, the columns and label values)."""
+    from .columns import Columns, LabelMap, columns_line, data_line
     from .readers import iter_labelled
 
+    label_map = LabelMap(config.positive, config.negative)
     found = iter_labelled(path, columns=Columns(config.text_column, config.label_column),
-                          labels=LabelMap(config.positive, config.negative))
-    texts, labels = [], []
+                          labels=label_map)
+    texts, labels, used = [], [], 0
     for text, label in found:
         if config.limit is not None and found.count > config.limit:
             break
         texts.append(text)
         labels.append(label)
+        used += 1
         if len(texts) == batch:
             yield texts, np.asarray(labels, dtype=np.int32)
             texts, labels = [], []
     if texts:
         yield texts, np.asarray(labels, dtype=np.int32)
     info.update(found.describe())
+    if not info.get("sha256") and os.path.isfile(path):  # --limit stopped before the end
+        from .fileio import sha256_file
+
+        info["sha256"] = sha256_file(path)
+    read += [data_line(found.stats, used, what), columns_line(found.stats.columns, label_map)]
 
 
 class _Batches:
@@ -101,19 +114,21 @@ class _Batches:
     def __init__(self, config: TrainConfig, data_dir, info: dict):
         self.config, self.data_dir, self.info = config, data_dir, info
         self.first_part = 0
+        self.read: list[str] = []  # what was read from files, for the console
 
     def __iter__(self):
         config, info = self.config, self.info
         if config.data is None:
             first = _tfds_batches(config, self.data_dir, info)
         else:
-            first = _file_batches(config.data, config, info)
+            first = _file_batches(config.data, config, info, self.read)
         for texts, ys in first:
             self.first_part += len(ys)
             yield texts, ys
         if config.validation_data is not None:
             info["validation_file"] = {}
-            yield from _file_batches(config.validation_data, config, info["validation_file"])
+            yield from _file_batches(config.validation_data, config, info["validation_file"],
+                                     self.read, "Validation data")
 
 
 def _batches(config: TrainConfig, data_dir, info: dict) -> _Batches:
@@ -135,6 +150,27 @@ def _validation_mask(config: TrainConfig, labels: np.ndarray, first_part: int,
     return stratified_validation(labels, config.validation_fraction, config.seed)
 
 
+def _split(config: TrainConfig, labels: np.ndarray, hashes: np.ndarray, first_part: int,
+           info: dict, echo=None) -> tuple[np.ndarray, np.ndarray]:
+    """(training rows, validation rows) as boolean masks, after the checks of checks.py: both
+    labels in the data and in each part; a validation text whose tokens are also a training
+    text's is dropped (neither part) and counted."""
+    check_sources(labels, first_part, config, info)
+    is_val = _validation_mask(config, labels, first_part, info)
+    if len(labels) < 2 or is_val.all() or not is_val.any():
+        raise DataFileError("the training data needs at least one review in each of the "
+                            "training and validation parts")
+    dropped = validation_overlap(hashes, is_val)
+    info["validation_duplicates_dropped"] = n = int(dropped.sum())
+    is_train, is_val = ~is_val, is_val & ~dropped
+    if n and echo:
+        echo(f"Dropped {n:,} validation texts whose words are also a training text's (compared "
+             f"as tokens): the validation part keeps {int(is_val.sum()):,} texts the model "
+             f"has not seen")
+    check_parts(labels, is_train, is_val, info)
+    return is_train, is_val
+
+
 def labelled_texts(config: TrainConfig, data_dir=None):
     """The training and validation parts as (texts, labels) in memory, split as `prepare`
     splits them: for the baselines, which read whole texts."""
@@ -144,19 +180,26 @@ def labelled_texts(config: TrainConfig, data_dir=None):
         texts.extend(t)
         labels.append(np.asarray(ys, dtype=np.int32))
     labels = np.concatenate(labels) if labels else np.empty(0, np.int32)
-    is_val = _validation_mask(config, labels, batches.first_part, {})
-    return ([t for t, v in zip(texts, is_val) if not v], labels[~is_val]), \
+    hashes = line_hashes(" ".join(tokenize(t)) for t in texts)
+    is_train, is_val = _split(config, labels, hashes, batches.first_part, dict(batches.info))
+    return ([t for t, v in zip(texts, is_train) if v], labels[is_train]), \
         ([t for t, v in zip(texts, is_val) if v], labels[is_val])
 
 
-def _tokenize_to(batches: Iterable[tuple[list, np.ndarray]], path: Path) -> np.ndarray:
-    """Write each text's tokens as one line of `path`; return the labels (int8)."""
-    labels = []
+def _tokenize_to(batches: Iterable[tuple[list, np.ndarray]],
+                 path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """Write each text's tokens as one line of `path`; return the labels (int8) and each
+    line's hash (checks.line_hash)."""
+    labels, hashes = [], []
     with open(path, "w", encoding="utf-8") as f:
         for texts, ys in batches:
-            f.writelines(" ".join(tokenize(t)) + "\n" for t in texts)
+            lines = [" ".join(tokenize(t)) for t in texts]
+            f.writelines(line + "\n" for line in lines)
             labels.append(np.asarray(ys, dtype=np.int8))
-    return np.concatenate(labels) if labels else np.empty(0, np.int8)
+            hashes.append(line_hashes(lines))
+    if not labels:
+        return np.empty(0, np.int8), np.empty(0, np.uint64)
+    return np.concatenate(labels), np.concatenate(hashes)
 
 
 def _lines(path: Path) -> Iterator[str]:
@@ -186,44 +229,46 @@ def prepare(config: TrainConfig, data_dir=None, vocab: Vocabulary | None = None,
     """Read, split, tokenize and encode the training data once; return the vocabulary (built
     from the training part unless given) and the (ids, labels) of the training and validation
     parts, ids (reviews, max_len) padded in front. With `folder`, the ids and labels are also
-    written there (memory-mapped); `source` gets the description of the data.
+    written there (memory-mapped); `source` gets the description of the data. The data is
+    checked first (checks.py): no file twice, both labels in each part, and a validation text
+    that is also a training text is dropped and counted.
 
     With `teacher` (and config.teacher not "none"), the training part also holds the unlabelled
     texts the teacher labelled (teacher.py): its ids are then the labelled rows followed by
     those, and its labels float targets, 0/1 for labelled rows and the teacher's P(positive)."""
     info = {} if source is None else source.description
+    check_files(config)
     files = None if folder is None else PreparedFiles(folder)
     with tempfile.TemporaryDirectory(prefix=".prepare-", suffix=".tmp", dir=folder) as scratch:
         tokens_path = Path(scratch) / "tokens.txt"
         batches = _batches(config, data_dir, info)
-        labels = _tokenize_to(batches, tokens_path)
-        is_val = _validation_mask(config, labels, batches.first_part, info)
-        if len(labels) < 2 or is_val.all() or not is_val.any():
-            raise DataFileError("the training data needs at least one review in each of the "
-                                "training and validation parts")
-        info.update(train_reviews=int((~is_val).sum()), validation_reviews=int(is_val.sum()),
-                    train_positive_share=float(labels[~is_val].mean()))
+        labels, hashes = _tokenize_to(batches, tokens_path)
+        for line in batches.read if echo else ():
+            echo(line)
+        is_train, is_val = _split(config, labels, hashes, batches.first_part, info, echo)
+        info.update(train_reviews=int(is_train.sum()), validation_reviews=int(is_val.sum()),
+                    train_positive_share=float(labels[is_train].mean()))
         if vocab is None:
-            train_rows = (t for t, v in zip(_token_lines(tokens_path), is_val) if not v)
-            vocab = Vocabulary.build(train_rows, labels[~is_val], config.vocab_size,
+            train_rows = (t for t, v in zip(_token_lines(tokens_path), is_train) if v)
+            vocab = Vocabulary.build(train_rows, labels[is_train], config.vocab_size,
                                      config.vocab_method, config.df_power)
-        parts = {"train": ~is_val, "validation": is_val}
+        parts = {"train": is_train, "validation": is_val}
         arrays = {p: _ids_array(files, p, int(m.sum()), config.max_len, len(vocab))
                   for p, m in parts.items()}
-        position = (np.cumsum(is_val, dtype=np.int32) - 1,  # row -> index in its part
-                    np.cumsum(~is_val, dtype=np.int32) - 1)
-        for row, tokens in enumerate(_token_lines(tokens_path)):
-            ids = to_ids(tokens, vocab, config.max_len, config.drop_oov)
+        position = {p: np.cumsum(m, dtype=np.int64) - 1 for p, m in parts.items()}  # row ->
+        for row, tokens in enumerate(_token_lines(tokens_path)):  # index in its part
+            part = "validation" if is_val[row] else "train" if is_train[row] else None
+            ids = part and to_ids(tokens, vocab, config.max_len, config.drop_oov)
             if ids:
-                part = "validation" if is_val[row] else "train"
-                index = position[0][row] if is_val[row] else position[1][row]
-                arrays[part][index, -len(ids):] = ids
+                arrays[part][position[part][row], -len(ids):] = ids
         extra = None
         if teacher and config.teacher != "none":
             from .teacher import distil
 
+            kept = is_train | is_val  # without the dropped duplicates
             extra = distil(config, data_dir, vocab, files, Path(scratch),
-                           lambda: _lines(tokens_path), labels, is_val, info, echo)
+                           lambda: (t for t, k in zip(_lines(tokens_path), kept) if k),
+                           labels[kept], is_val[kept], info, echo)
     out = []
     for part, mask in parts.items():
         ys = labels[mask].astype(np.int32)

@@ -83,9 +83,10 @@ def _csv_records(source: Source) -> Iterator[tuple[int, str]]:
 
 
 def _tabular(source: Source, delimiter: str, roles: Sequence[str], columns_spec: Columns,
-             headerless: bool):
+             headerless: bool, names: dict):
     """(first line, values or why malformed) of each CSV/TSV record after the header. Only an
-    empty line is not a record; a line of spaces or `""` is one."""
+    empty line is not a record; a line of spaces or `""` is one. `names` gets role -> the
+    column's name (its 0-based number in a headerless file)."""
     columns, width = None, 0
     raw_records = _csv_records(source) if delimiter == "," else iter(source)
     for start, raw in raw_records:
@@ -106,6 +107,7 @@ def _tabular(source: Source, delimiter: str, roles: Sequence[str], columns_spec:
         if columns is None:
             if headerless and len(row) >= 2 and parse_label(row[0]) is not None:
                 columns = "headerless"
+                names.update(label=0, text=1)
             else:
                 kind = "header" if delimiter == "," or not headerless else "first line"
                 try:
@@ -113,6 +115,7 @@ def _tabular(source: Source, delimiter: str, roles: Sequence[str], columns_spec:
                 except DataFileError as exc:
                     raise DataFileError(f"{source.name}: {exc}") from None
                 columns, width = {r: row.index(name) for r, name in found.items()}, len(row)
+                names.update(found)
                 continue
         if columns == "headerless":
             if len(row) < 2:
@@ -125,16 +128,19 @@ def _tabular(source: Source, delimiter: str, roles: Sequence[str], columns_spec:
             yield start, {w: row[i] for w, i in columns.items()}
 
 
-def _jsonl(source: Source, roles: Sequence[str], columns_spec: Columns):
+def _jsonl(source: Source, roles: Sequence[str], columns_spec: Columns, found: dict):
     """(line, values or why malformed) of each JSON Lines record; blank lines are not records.
     The first object decides the keys."""
-    keys = None
+    keys, first = None, True
     for n, line in source:
         if isinstance(line, TooLong):
             yield n, str(line)
             continue
         if not line.strip():
             continue
+        if first:
+            _one_json_document(source, line)
+            first = False
         try:
             obj = json.loads(line.rstrip("\r\n"))  # so an error's column is on this line
         except json.JSONDecodeError as exc:
@@ -154,20 +160,39 @@ def _jsonl(source: Source, roles: Sequence[str], columns_spec: Columns):
                 keys = columns_spec.find(list(obj), roles, "key", f"line {n}")
             except DataFileError as exc:
                 raise DataFileError(f"{source.name}: {exc}") from None
+            found.update(keys)
         missing = [k for k in keys.values() if k not in obj]
         yield n, f'no "{missing[0]}" key' if missing else {r: obj[k] for r, k in keys.items()}
 
 
-def records(source: Source, fmt: str, roles: Sequence[str], columns: Columns = Columns()):
+def _one_json_document(source: Source, line: str) -> None:
+    """Refuse, by its first record, a file that holds one JSON array or one object written over
+    several lines (as a .json file often does) rather than JSON Lines: as a whole, whatever
+    --skip-bad says, for its every line would be malformed."""
+    start = line.strip()
+    if start.startswith("["):
+        what, jq = "one JSON array", ".[]"
+    elif start.startswith("{") and start.endswith(("{", "[", ",", ":")):  # it goes on
+        what, jq = "one JSON object over several lines", "."
+    else:
+        return  # one line: a record, with its own error if it is malformed
+    raise DataFileError(f"{source.name}: holds {what}; use JSON Lines, one object per line "
+                        f"(jq -c '{jq}' writes them)")
+
+
+def records(source: Source, fmt: str, roles: Sequence[str], columns: Columns = Columns(),
+            found: dict | None = None):
     """(line, {role: value} or a string saying why the record is malformed), in input order;
-    roles are "text", and "label" for a labelled file."""
+    roles are "text", and "label" for a labelled file. `found` gets the names of the columns
+    (or keys) read for each role."""
+    found = {} if found is None else found
     if fmt == "lines":  # every line is a text, blank ones included
         return ((n, str(line) if isinstance(line, TooLong) else {"text": line.rstrip("\r\n")})
                 for n, line in source)
     if fmt == "jsonl":
-        return _jsonl(source, roles, columns)
+        return _jsonl(source, roles, columns, found)
     return _tabular(source, "," if fmt == "csv" else "\t", roles, columns,
-                    headerless="label" in roles)
+                    headerless="label" in roles, names=found)
 
 
 def detect_format(source: Source, labelled: bool, input_format: str = "auto") -> str:
@@ -187,7 +212,7 @@ def detect_format(source: Source, labelled: bool, input_format: str = "auto") ->
         raise DataFileError(f"{source.name}: the file is empty")
     if isinstance(first, Bad):
         raise DataFileError(f"{source.name}: cannot tell the format: the first line is {first}")
-    if first.lstrip().startswith("{"):
+    if first.lstrip().startswith(("{", "[")):  # "[": one JSON array, refused by _jsonl
         return "jsonl"
     if "\t" in first:
         return "tsv"
@@ -209,6 +234,7 @@ class LabelledTexts:
     first_skipped: str | None = None  # "line N: why" of the first of them
     other_labels: dict = field(default_factory=dict)  # label value -> rows left out (custom map)
     sha256: str = ""  # of the whole input as read
+    columns: dict = field(default_factory=dict)  # role -> the column (or key) read for it
 
     def summary(self, n: int | None = None) -> str:
         """'1,000 labelled texts; 12 rows with other labels left out (3: 12)' and so on."""
@@ -275,7 +301,8 @@ class iter_labelled:  # noqa: N801 (used like a function that returns an iterato
             if fmt == "lines":
                 raise DataFileError(f"{source.name}: a labelled file is CSV, TSV or JSON Lines, "
                                     f"not one text a line")
-            for line, values in records(source, fmt, ("text", "label"), self.columns):
+            for line, values in records(source, fmt, ("text", "label"), self.columns,
+                                        out.columns):
                 row = _labelled_row(values, self.labels) if isinstance(values, dict) else values
                 if row is None:
                     key = label_text(values["label"])[:20]

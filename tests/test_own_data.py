@@ -124,7 +124,8 @@ def test_a_file_with_one_label_only_cannot_be_split(tmp_path, monkeypatch):
     data = write_csv(tmp_path / "d.csv", [(t, 1) for t, _ in tiny_corpus(1)])
     result = invoke("train", "--data", data, *SMALL)
     assert result.exit_code == 1
-    assert result.output.startswith("Error: 1 labelled texts cannot be split")
+    assert result.stderr.startswith(f"Error: {data}: every labelled text is positive (1 "
+                                    f"positive, 0 negative)")
     assert not (tmp_path / "models").exists()
 
 
