@@ -1,6 +1,8 @@
 """Training logs in the forms Keras users expect, beside the run's own history.json.
 
-    training_log.csv  one row per finished epoch, the columns of Keras' CSVLogger
+    training_log.csv  one row per finished epoch, the columns of Keras' CSVLogger: loss,
+                      accuracy (training, labelled rows), teacher_agreement (training, the
+                      teacher's rows, with a teacher only), val_loss, val_accuracy
     logs/             TensorBoard event files (`tensorboard --logdir models/`)
     vectors.tsv, metadata.tsv  the best model's word embedding and its words, for the
                       Embedding Projector (projector.tensorflow.org, "Load")

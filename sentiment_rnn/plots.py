@@ -100,20 +100,28 @@ def plot_calibration(labels: np.ndarray, curves: list[tuple[str, np.ndarray]], p
 
 def plot_learning_curves(history: list[dict], path: str | Path,
                          best_epoch: int | None = None) -> Path | None:
-    """Loss and accuracy per epoch, training and validation, from a run's history; the best
-    epoch (the one kept) is marked. Nothing when no epoch has finished."""
+    """Loss and accuracy per epoch, training and validation, from a run's history; with a
+    teacher also the training agreement with the teacher (`teacher_agreement`) beside the
+    accuracy on the labelled rows; the best epoch (the one kept) is marked. Histories written
+    before `teacher_agreement` existed plot as they were logged. Nothing when no epoch has
+    finished."""
     if not history:
         return None
     epochs = [h["epoch"] for h in history]
+    taught = all("teacher_agreement" in h for h in history)
+    panels = {"loss": [("loss", "training"), ("val_loss", "validation")],
+              "accuracy": [("accuracy", "training, labelled reviews" if taught else "training"),
+                           ("teacher_agreement", "training, agreement with the teacher"),
+                           ("val_accuracy", "validation")]}
     fig = _figure(9, 3.6)
-    for ax, key in zip(fig.subplots(1, 2), ("loss", "accuracy")):
-        ax.plot(epochs, [h[key] for h in history], "o-", label="training")
-        if all(f"val_{key}" in h for h in history):
-            ax.plot(epochs, [h[f"val_{key}"] for h in history], "o-", label="validation")
+    for ax, (title, lines) in zip(fig.subplots(1, 2), panels.items()):
+        for key, name in lines:
+            if all(key in h for h in history):
+                ax.plot(epochs, [h[key] for h in history], "o-", label=name)
         if best_epoch:
             ax.axvline(best_epoch, color="grey", linestyle="--", linewidth=1,
                        label=f"best epoch ({best_epoch}, kept)")
-        ax.set(xlabel="epoch", ylabel=key, title=key.capitalize())
+        ax.set(xlabel="epoch", ylabel=title, title=title.capitalize())
         ax.set_xticks(epochs if len(epochs) <= 20 else epochs[:: len(epochs) // 10 + 1])
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)

@@ -14,6 +14,7 @@ BackupAndRestore would not restore our early-stopping state and batch order.
 from __future__ import annotations
 
 import copy
+import json
 import os
 import platform
 import shutil
@@ -29,12 +30,13 @@ import numpy as np
 from . import __version__, quiet
 from .batching import lengths, shuffled_buckets, sorted_batches
 from .config import TrainConfig
-from .epochs import (StopOnSignal, average_weights, batches, deterministic, progress_bar,
-                     seed_dropout)
-from .errors import RunFolderError
+from .epochs import (StopOnSignal, WeightAverage, batches, deterministic, drop_logs,
+                     progress_bar, seed_dropout, targets)
+from .checks import check_unlabelled
+from .errors import DataFileError, RunFolderError
 from .fileio import read_bytes, sha256_file, write_atomic, write_json_atomic, write_temp
 from .logs import CSV_LOG, TENSORBOARD_DIR, export_embedding, tensorboard, write_csv_log
-from .model import build_model, compile_model, custom_objects, weight_arrays
+from .model import build_model, compile_model, custom_objects, inference_copy, weight_arrays
 from .numpy_rnn import NumpyRNN
 from .plots import plot_learning_curves
 from .predict import load_numpy_model
@@ -42,8 +44,8 @@ from .prepare import Source, prepare
 from .teacher import why_no_teacher
 from .prepared import (ALL_FILES, load_prepared, prepare_again, prepared_sha256,
                        remove_prepared)
-from .runs import (DEFAULT_MODELS_DIR, Run, RunLock, check_latest, create_run_dir, load_run,
-                   remove_stale_files, set_latest)
+from .runs import (DEFAULT_MODELS_DIR, LATEST, Run, RunLock, check_latest, create_run_dir,
+                   load_run, remove_stale_files, set_latest)
 
 
 @dataclass
@@ -93,7 +95,7 @@ def train(config: TrainConfig, run_dir: Path | None = None, data_dir=None,
           verbose: int | None = None) -> TrainResult:
     """Train a new run and leave a complete run folder (`run_dir`, else models/<timestamp>)."""
     verbose = _start(verbose)
-    check_latest(models_dir)
+    check_latest(models_dir, run_dir)
     missing = _missing_folders(Path(run_dir or models_dir))
     path = create_run_dir(run_dir, models_dir)  # before the data: a bad folder fails at once
     if run_dir is None:
@@ -116,6 +118,7 @@ def _train_new(config: TrainConfig, path: Path, data_dir, models_dir: Path,
                echo: Callable[[str], None], verbose: int) -> TrainResult:
     tf = quiet.tensorflow()
     source = Source()
+    check_unlabelled(config)  # an empty --unlabelled file is named before the teacher runs
     why = config.teacher != "none" and why_no_teacher(config, data_dir)
     if why:  # nothing to teach: plain training, recorded as such
         config = config.replace(teacher="none")
@@ -124,7 +127,14 @@ def _train_new(config: TrainConfig, path: Path, data_dir, models_dir: Path,
                                           teacher=True, echo=echo)
     if why:
         echo(f"No teacher: {why}")
-    if config.teacher != "none" and not source.description.get("teacher", {}).get("used"):
+    note = source.description.get("teacher", {})
+    if config.teacher != "none" and not note.get("used"):
+        if config.unlabelled is not None:  # asked for by name: refused, not quietly dropped
+            total, held = note.get("unlabelled_texts", 0), note.get("unlabelled_in_validation", 0)
+            raise DataFileError(f"{config.unlabelled}: the teacher can use none of its {total:,} "
+                                f"texts ({held:,} are in the validation part, the rest have no "
+                                f"word of the vocabulary); give other --unlabelled texts, or "
+                                f"leave --unlabelled out")
         # no unlabelled text had a known word: plain training, on the vocabulary built
         config = config.replace(teacher="none", vocab_df_power=config.df_power)
     if len(vocab) < config.vocab_size:
@@ -135,7 +145,6 @@ def _train_new(config: TrainConfig, path: Path, data_dir, models_dir: Path,
     run.save_vocab()
     run.save_config(library_versions(), source.description)
     model = build_model(config)  # seeded layer by layer: no global random state is touched
-    compile_model(model, config)
     state = {"epoch": 0, "best_epoch": 0, "best_val_accuracy": None,
              "best_val_loss": None, "wait": 0, "history": [], "completed": False}
     echo(f"Run folder: {run.path}")
@@ -144,7 +153,40 @@ def _train_new(config: TrainConfig, path: Path, data_dir, models_dir: Path,
     echo(f"Training on {source.description['train_reviews']:,} reviews{also}, validating on "
          f"{len(val_part[1]):,} ({source.description.get('validation', 'a validation part')})")
     model.summary(print_fn=lambda line, *a, **k: echo(line))
-    return _fit(run, model, state, train_part, val_part, models_dir, echo, verbose)
+    return _fit_or_say(run, model, state, train_part, val_part, models_dir, echo, verbose)
+
+
+def _fit_or_say(run: Run, *args) -> TrainResult:
+    """`_fit`, a file that cannot be written (a full disk) said in one line with what is kept:
+    the run as of its last finished epoch, to resume, or nothing."""
+    try:
+        return _fit(run, *args)
+    except OSError as exc:
+        where = f"{exc.filename}: " if exc.filename else ""
+        why = f"{where}{exc.strerror or exc}"
+        try:
+            state = run.state()
+        except RunFolderError:
+            state = {}
+        if state.get("checkpoint") and not state.get("completed"):
+            raise RunFolderError(f"{why}; the run is kept as it was after epoch "
+                                 f"{state['epoch']}: free some space, then resume it with: "
+                                 f"sentiment-rnn train --resume {run.path}") from None
+        if state.get("checkpoint"):
+            raise RunFolderError(f"{why}; the run finished training but not its last steps: "
+                                 f"free some space, then: sentiment-rnn train --resume "
+                                 f"{run.path}") from None
+        raise RunFolderError(f"{why}; no epoch was saved, so {run.path} is not kept") from None
+
+
+def _committed(path: Path) -> bool:
+    """Whether state.json names a finished epoch's checkpoint (the run can be resumed)."""
+    try:
+        return bool(json.loads((path / "state.json").read_text("utf-8")).get("checkpoint"))
+    except FileNotFoundError:
+        return False
+    except (OSError, ValueError, AttributeError):
+        return True  # unreadable: kept, never deleted on a guess
 
 
 def _missing_folders(path: Path) -> list[Path]:
@@ -161,6 +203,9 @@ def _remove_if_unused(path: Path, made: list[Path]) -> None:
     folder made on the way to it (an empty folder the user gave is kept)."""
     names = {p.name for p in path.iterdir()} if path.is_dir() else {"?"}
     ours = {".lock", "config.json", "vocab.txt", TENSORBOARD_DIR, *ALL_FILES}
+    if not _committed(path):  # what a failed first epoch wrote (a full disk) is ours too
+        ours |= {"model.keras", "weights.npz", "state.json", "history.json", CSV_LOG,
+                 "learning_curves.png", *(n for n in names if n.startswith("checkpoint-"))}
     if all(n in ours or n.startswith(".prepare-") or (n.startswith(".") and ".tmp" in n)
            for n in names):
         for name in names:
@@ -182,7 +227,7 @@ def resume(run_dir: Path, data_dir=None, models_dir: Path = DEFAULT_MODELS_DIR,
     tf = quiet.tensorflow()
     verbose = _start(verbose)
     run = load_run(run_dir)
-    check_latest(models_dir)
+    check_latest(models_dir, run.path)
     with RunLock(run.path):
         state = run.state()
         if not state.get("checkpoint"):
@@ -207,23 +252,25 @@ def resume(run_dir: Path, data_dir=None, models_dir: Path = DEFAULT_MODELS_DIR,
             echo(f"The prepared ids cannot be used ({exc}); preparing them again from the data")
             train_part, val_part = prepare_again(run, data_dir, echo)
         echo(f"Resuming {run.path} after epoch {state['epoch']}")
-        return _fit(run, model, state, train_part, val_part, models_dir, echo, verbose)
+        return _fit_or_say(run, model, state, train_part, val_part, models_dir, echo, verbose)
 
 
 def _finish(run: Run, state: dict, models_dir: Path, echo: Callable[[str], None]) -> None:
     """The last steps of a completed run: the prepared ids go, the embedding is exported,
-    models/latest points here."""
+    models/latest points here if the run is inside models/ (and says so)."""
     remove_prepared(run.path)  # ids were kept for --resume only
     export_embedding(run, load_numpy_model(run).embedding)
-    set_latest(run.path, models_dir)
+    if set_latest(run.path, models_dir):  # only for a run inside models/
+        echo(f"{Path(models_dir) / LATEST} now points at {run.path}")
     echo(f"Best epoch {state['best_epoch']}: validation accuracy "
          f"{state['best_val_accuracy']:.4f}. Saved to {run.path}")
 
 
 def _save_best(run: Run, model, committed: dict) -> dict:
-    """Write the new best model.keras and weights.npz; returns their sha256. state.json lists
-    them as pending before they replace the old ones, so readers accept either."""
-    tmp_model = write_temp(run.model_file, lambda tmp: model.save(tmp))
+    """Write the new best model.keras (without training state: plain Keras loads it) and
+    weights.npz; returns their sha256. state.json lists them as pending before they replace the
+    old ones, so readers accept either."""
+    tmp_model = write_temp(run.model_file, lambda tmp: inference_copy(model).save(tmp))
     try:
         tmp_weights = write_temp(run.weights_file,
                                  lambda tmp: NumpyRNN.save(tmp, weight_arrays(model)))
@@ -240,9 +287,18 @@ def _save_best(run: Run, model, committed: dict) -> dict:
 
 def _fit(run: Run, model, state: dict, train_part, val_part, models_dir: Path,
          echo: Callable[[str], None], verbose: int) -> TrainResult:
-    """The epoch loop: fit one epoch, keep the best model, commit state.json, stop early."""
+    """The epoch loop: fit one epoch, keep the best model, commit state.json, stop early.
+
+    With the weight average on, validation and the best model read the average; the
+    checkpoint keeps the trained weights and, in the optimizer's state, the average."""
     config = run.config
     (x_train, y_train), (x_val, y_val) = train_part, val_part
+    # the teacher's rows follow the labelled ones (prepared.Stacked)
+    labelled = len(x_train.parts[0]) if hasattr(x_train, "parts") else len(x_train)
+    taught = labelled < len(x_train)
+    y_train, y_val = targets(y_train, labelled), targets(y_val)
+    compile_model(model, config, teacher=taught, optimizer=getattr(model, "optimizer", None))
+    average = WeightAverage(model)
     val_batches = sorted_batches(lengths(x_val), config.batch_size)
     committed = copy.deepcopy(state)  # what state.json holds now
     with StopOnSignal() as stopper:
@@ -256,10 +312,11 @@ def _fit(run: Run, model, state: dict, train_part, val_part, models_dir: Path,
             fit = model.fit(batches(x_train, y_train, train_batches),
                             epochs=epoch + 1, initial_epoch=epoch, shuffle=False,
                             validation_data=batches(x_val, y_val, val_batches), verbose=verbose,
-                            callbacks=[stopper.callback(model), tensorboard(run),
-                                       average_weights(model, len(train_batches)),
-                                       progress_bar(config.epochs, verbose)])
+                            callbacks=[drop_logs("val_teacher_agreement"),
+                                       stopper.callback(model), average.callback(),
+                                       tensorboard(run), progress_bar(config.epochs, verbose)])
             if stopper.stopped:
+                average.swap_back()
                 break
             logs = {k: float(v[-1]) for k, v in fit.history.items()}
             logs["seconds"] = round(time.perf_counter() - started, 2)
@@ -273,6 +330,7 @@ def _fit(run: Run, model, state: dict, train_part, val_part, models_dir: Path,
                 state["sha256"] = _save_best(run, model, committed)
             else:
                 state["wait"] += 1
+            average.swap_back()  # the checkpoint continues from the trained weights
             # a new name each epoch: until state.json names it, the old checkpoint stays valid
             state["checkpoint"] = f"checkpoint-{epoch + 1:03d}.keras"
             _save_keras(model, run.path / state["checkpoint"])

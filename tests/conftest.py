@@ -134,3 +134,25 @@ def run_copy(trained_run, tmp_path) -> Path:
     dest = tmp_path / "run"
     shutil.copytree(trained_run, dest)
     return dest
+
+
+@pytest.fixture(scope="session")
+def taught_run(teacher_data_dir, tmp_path_factory) -> Path:
+    """A small run with the teacher (and so the weight average, 0.99) through the CLI, 3 epochs;
+    copy it before changing it."""
+    from click.testing import CliRunner
+
+    from sentiment_rnn.cli import main
+
+    workdir = tmp_path_factory.mktemp("taught")
+    run_dir = workdir / "models" / "taught"
+    args = [*TINY_TRAIN_ARGS, "--epochs", "3", "--patience", "3"]
+    old = os.getcwd()
+    os.chdir(workdir)
+    try:
+        result = CliRunner().invoke(main, ["train", *args, "--run-dir", str(run_dir),
+                                           "--data-dir", str(teacher_data_dir)])
+    finally:
+        os.chdir(old)
+    assert result.exit_code == 0, result.output
+    return run_dir

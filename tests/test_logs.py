@@ -35,9 +35,42 @@ def test_tensorboard_reads_one_summary_per_epoch(trained_run):
 
 
 def test_projector_files_are_the_best_embedding_and_its_words(trained_run):
+    import sentiment_rnn as sr
+
     words = (trained_run / "metadata.tsv").read_text().splitlines()
-    assert words == (trained_run / "vocab.txt").read_text().splitlines()
     vectors = np.loadtxt(trained_run / "vectors.tsv", delimiter="\t")
+    # line i of metadata.tsv is the word the model reads as id i, and row i of vectors.tsv its
+    # embedding: checked through the tokenizer's lookup, not through the file it was written from
+    model = sr.load(trained_run)
+    assert words[:2] == ["<pad>", "<oov>"] and len(set(words)) == len(words)
+    assert [model.ids(w) for w in words[2:]] == [[i] for i in range(2, len(words))]
     with np.load(trained_run / "weights.npz", allow_pickle=False) as npz:
         np.testing.assert_allclose(vectors, npz["embedding"], rtol=1e-5, atol=1e-7)
     assert vectors.shape == (len(words), 8)
+
+
+def test_a_taught_run_names_the_teachers_agreement_apart_from_the_accuracy(taught_run):
+    history = json.loads((taught_run / "history.json").read_text())
+    keys = ["accuracy", "epoch", "loss", "seconds", "teacher_agreement", "val_accuracy",
+            "val_loss"]
+    assert [sorted(row) for row in history] == [keys] * len(history)
+    with open(taught_run / "training_log.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert list(rows[0]) == ["epoch", "accuracy", "loss", "teacher_agreement", "val_accuracy",
+                             "val_loss"]
+    assert [float(r["teacher_agreement"]) for r in rows] == \
+        [h["teacher_agreement"] for h in history]
+
+
+def test_tensorboard_names_the_teachers_agreement_in_training_only(taught_run):
+    pytest.importorskip("tensorboard")
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    tags = {}
+    for folder in ("train", "validation"):
+        events = EventAccumulator(str(taught_run / "logs" / folder))
+        events.Reload()
+        tags[folder] = {t for t in events.Tags()["tensors"] if t.startswith("epoch_")}
+    assert tags["train"] >= {"epoch_accuracy", "epoch_loss", "epoch_teacher_agreement"}
+    assert "epoch_teacher_agreement" not in tags["validation"]
+    assert tags["validation"] >= {"epoch_accuracy", "epoch_loss"}
