@@ -20,7 +20,7 @@ from .config import MAX_JOBS, TrainConfig, usable_cores
 from .guard import DEBUG_ENV, FiniteFloat, GuardedGroup, one_line
 from .options import (DATA_DIR_OPTION, INPUT_FORMAT_OPTION, INPUT_PATH, MAX_RECORD_OPTION,
                       MODEL_OPTION, TEXT_COLUMN_OPTION, data_options, label_options, png_path,
-                      train_settings)
+                      read_once, train_settings)
 
 INSPECT_LIMIT = 1 << 20  # bytes of text `inspect` traces: a row per word, so not 10 MB
 
@@ -75,6 +75,8 @@ def train(resume_dir, run_dir, data_dir, keep_oov, **settings):
                                    "unlabelled reviews)")
         if settings["unlabelled"] and settings["teacher"] == "none":
             raise click.UsageError("--unlabelled is for the teacher; drop it or --teacher none")
+        read_once([(f"--{k.replace('_', '-')}", settings[k])
+                   for k in ("data", "validation_data", "unlabelled")])
         if bool(settings["positive"]) != bool(settings["negative"]):
             raise click.UsageError("give both --positive and --negative, or neither")
         config = TrainConfig(drop_oov=not keep_oov, **settings)
@@ -118,6 +120,7 @@ def evaluate(model_dir, data_dir, backend, as_json, data_file, input_format, ski
     from .evaluation import run_evaluation
     from .reports import REPORT_FILES, write_report
     from .runs import resolve_run_dir
+    from .terminal import echo_text
 
     if (skip_bad or input_format != "auto") and data_file is None:
         raise click.UsageError("--skip-bad and --input-format need --data FILE")
@@ -132,7 +135,7 @@ def evaluate(model_dir, data_dir, backend, as_json, data_file, input_format, ski
     if as_json:
         click.echo(json.dumps(ev.to_json(), allow_nan=False))
     else:
-        click.echo(f"Model: {run_dir}\n{ev.source}\n\n{ev.format()}")
+        echo_text(f"Model: {run_dir}\n{ev.source}\n\n{ev.format()}")  # names from the data
     if report_dir is not None:
         try:
             write_report(report_dir, ev, run_dir)
@@ -156,7 +159,12 @@ def evaluate(model_dir, data_dir, backend, as_json, data_file, input_format, ski
 @INPUT_FORMAT_OPTION
 @click.option("--format", "out_format", type=click.Choice(["text", "csv", "jsonl"]),
               default="text", show_default=True, help="Output: text (label, probability, first "
-              "words), csv (label,probability,text with a header) or jsonl.")
+              "words; control characters shown escaped), csv (label,probability,text with a "
+              "header) or jsonl; csv and jsonl keep each text byte for byte, in UTF-8.")
+@click.option("--escape-formulas/--keep-formulas", default=True, show_default=True,
+              help="With --format csv: a text that starts with =, +, -, @, a tab or a carriage "
+                   "return, which a spreadsheet would run as a formula, gets a ' in front (as "
+                   "OWASP recommends); --keep-formulas writes every text as it is.")
 @click.option("--threshold", type=FiniteFloat(0, 1), default=0.5, show_default=True,
               help="P(positive) from which a text is labelled positive.")
 @click.option("--skip-bad", is_flag=True,
@@ -169,8 +177,8 @@ def evaluate(model_dir, data_dir, backend, as_json, data_file, input_format, ski
                    f"is the same, in order. The keras backend runs in one.  [default: "
                    f"{usable_cores()}, the cores this process may use]")
 @click.argument("texts", nargs=-1)
-def predict(model_dir, backend, as_json, file, input_format, out_format, threshold, skip_bad,
-            max_record_mb, text_column, jobs, texts):
+def predict(model_dir, backend, as_json, file, input_format, out_format, escape_formulas,
+            threshold, skip_bad, max_record_mb, text_column, jobs, texts):
     """Classify each TEXT as positive or negative.
 
     Give - as the only TEXT (or --file -) to read one review per line from standard input.
@@ -181,7 +189,8 @@ def predict(model_dir, backend, as_json, file, input_format, out_format, thresho
     at a time as they come, in constant memory.
     """
     from .output import classify_stream, refuse_output_into, write_chunks
-    from .parallel import classify_parallel, one_blas_thread
+    from .parallel import classify_parallel, one_blas_thread, stopped_by_sigterm
+    from .terminal import not_utf8, printable
     from .predict import Predictor
     from .columns import Columns
     from .readers import Skipped, read_texts
@@ -189,6 +198,8 @@ def predict(model_dir, backend, as_json, file, input_format, out_format, thresho
     from .runs import resolve_run_dir
 
     fmt = "jsonl" if as_json else out_format
+    read_once([("--file", file),
+               *[(f"TEXT {i}", t) for i, t in enumerate(texts, 1) if t == "-"]])
     if file is not None and texts:
         raise click.UsageError("give TEXTS or --file FILE, not both")
     if file is None and not texts:
@@ -202,9 +213,11 @@ def predict(model_dir, backend, as_json, file, input_format, out_format, thresho
         raise click.UsageError("--jobs needs --file FILE or -")
     jobs = jobs or usable_cores()
     for i, text in enumerate(texts, 1):
+        if not_utf8(text):
+            raise click.BadParameter(f"text {i} is not valid UTF-8", param_hint="TEXTS")
         if len(text) < 4096 and "\n" not in text and os.path.isfile(text):
-            click.echo(f"Note: text {i} is the name of a file; to classify its contents, use "
-                       f"--file {text}", err=True)
+            click.echo(printable(f"Note: text {i} is the name of a file; to classify its "
+                                 f"contents, use --file {text}"), err=True)
     predictor = Predictor(resolve_run_dir(model_dir), backend)
     if predictor.backend == "numpy":
         one_blas_thread()  # --jobs N means N cores (see parallel.py)
@@ -216,7 +229,8 @@ def predict(model_dir, backend, as_json, file, input_format, out_format, thresho
         jobs = 1
     counts: dict = {}
     if file is None:
-        write_chunks(classify_stream(predictor, texts, fmt, threshold, counts=counts))
+        write_chunks(classify_stream(predictor, texts, fmt, threshold, counts=counts,
+                                     escape_formulas=escape_formulas), fmt=fmt)
     else:
         skipped = Skipped()
         with Source(file, max_record_mb << 20) as source:
@@ -224,15 +238,17 @@ def predict(model_dir, backend, as_json, file, input_format, out_format, thresho
             texts_in = read_texts(source, input_format, skip_bad, skipped,
                                   Columns(text=text_column))
             if jobs == 1:
-                chunks = classify_stream(predictor, texts_in, fmt, threshold, counts=counts)
+                chunks = classify_stream(predictor, texts_in, fmt, threshold, counts=counts,
+                                         escape_formulas=escape_formulas)
             else:
                 chunks = classify_parallel(predictor, texts_in, fmt, threshold, jobs,
-                                           counts=counts)
-            with closing(chunks):  # closed on any exit (a broken pipe too): workers stop
-                write_chunks(chunks, source)
+                                           counts=counts, escape_formulas=escape_formulas)
+            # closed on any exit (a broken pipe, SIGTERM too): workers stop
+            with stopped_by_sigterm(), closing(chunks):
+                write_chunks(chunks, source, fmt)
         if skipped.count:
-            click.echo(f"Note: {skipped.count:,} malformed record(s) labelled unknown, the "
-                       f"first at {skipped.first}", err=True)
+            click.echo(printable(f"Note: {skipped.count:,} malformed record(s) labelled "
+                                 f"unknown, the first at {skipped.first}"), err=True)
     if counts.get("unknown"):
         click.echo(f"Note: {counts['unknown']:,} of {counts['texts']:,} text(s) have no word in "
                    f"the model's vocabulary: labelled unknown, with no probability", err=True)
@@ -242,7 +258,8 @@ def predict(model_dir, backend, as_json, file, input_format, out_format, thresho
 @MODEL_OPTION
 @DATA_DIR_OPTION
 @click.option("--check", type=click.IntRange(min=0), default=1000, show_default=True,
-              help="Without TEXT: compare NumPy and Keras on this many IMDB test reviews "
+              help="Without TEXT: compare NumPy and Keras on this many texts of the run's own "
+                   "data: its dataset's test split, or the validation part of its --data file "
                    "(0 skips it, and TensorFlow).")
 @click.option("--plot", type=click.Path(dir_okay=False, path_type=Path), default=None,
               callback=png_path, help="With TEXT: write running P(positive) above a heatmap "
@@ -258,20 +275,23 @@ def inspect_command(model_dir, data_dir, check, plot, as_json, text):
     """
     from . import inside
     from .runs import resolve_run_dir
+    from .terminal import echo_text, encoded, not_utf8, printable_trace
 
     run_dir = resolve_run_dir(model_dir)
     if text is None:
         if plot is not None:
             raise click.UsageError("--plot needs a TEXT to trace")
         report = inside.overview(run_dir, check, data_dir)
-        click.echo(json.dumps(report, allow_nan=False) if as_json
-                   else inside.format_overview(report))
+        echo_text(json.dumps(report, allow_nan=False) if as_json
+                  else inside.format_overview(report))
         inside.require_parity(report)
         return
     if text == "-":
         from .streams import read_whole_text
 
         text = read_whole_text("-", INSPECT_LIMIT)
+    elif not_utf8(text):
+        raise click.BadParameter("the text is not valid UTF-8", param_hint="TEXT")
     elif len(text.encode("utf-8", "surrogateescape")) > INSPECT_LIMIT:
         raise click.BadParameter(f"inspect reads at most {INSPECT_LIMIT:,} bytes of text (the "
                                  f"model reads only the last words anyway)", param_hint="TEXT")
@@ -280,23 +300,26 @@ def inspect_command(model_dir, data_dir, check, plot, as_json, text):
         from .plots import plot_trace
 
         plot_trace(report, plot)
-    if as_json:
-        click.echo(json.dumps(report, ensure_ascii=False, allow_nan=False))
-    else:
-        click.echo(inside.format_trace(report, color=sys.stdout.isatty()))
+    if as_json:  # data: UTF-8, as it is
+        click.echo(json.dumps(report, ensure_ascii=False, allow_nan=False).encode("utf-8"))
+    else:  # the words and path made printable; the colours are this table's own
+        click.echo(encoded(inside.format_trace(printable_trace(report),
+                                               color=sys.stdout.isatty()) + "\n"), nl=False)
         if plot is not None:
-            click.echo(f"Plot: {plot}")
+            echo_text(f"Plot: {plot}")
 
 
 @main.command()
 @MODEL_OPTION
 @click.option("--host", default="127.0.0.1", show_default=True,
-              help="Address to listen on; 0.0.0.0 lets other machines in (no password).")
+              help="Address to listen on; any non-loopback address (0.0.0.0) lets other "
+              "machines in, with no authentication (a warning is printed).")
 @click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True,
               help="Port to listen on; 0 takes a free one.")
 @click.option("--metrics", "metrics_path", type=click.Path(exists=True, path_type=Path),
               default=None, help="The metrics.json (or its folder) that `evaluate --report DIR` "
-              "wrote for this run, to show its test accuracy.  [default: shown as not evaluated]")
+              "wrote for this run, to show its test accuracy; a regular file of at most 1 MB. "
+              " [default: shown as not evaluated]")
 def serve(model_dir, host, port, metrics_path):
     """Show the model on a web page and behind a JSON API, on the NumPy path.
 
@@ -307,3 +330,22 @@ def serve(model_dir, host, port, metrics_path):
     from .server import serve as run_server
 
     run_server(model_dir, host, port, metrics_path)
+
+
+@main.command()
+@click.argument("run_dir", type=click.Path(file_okay=False, path_type=Path))
+def seal(run_dir):
+    """Trust RUN_DIR's model files as they are now, after changing them on purpose.
+
+    Checks that weights.npz and model.keras load with the run's config.json and vocab.txt, then
+    records their sha256 in state.json (predict, evaluate, inspect and serve refuse a model file
+    whose sha256 state.json does not record).
+    """
+    from .sealing import seal as seal_run
+
+    sealed = seal_run(run_dir)
+    for name, digest in sorted(sealed.sha256.items()):
+        click.echo(f"{name}  sha256 {digest}")
+    for note in sealed.notes:
+        click.echo(f"Note: {note}", err=True)
+    click.echo(f"Sealed {sealed.run_dir}: its model files are trusted as they are now")

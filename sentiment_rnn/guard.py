@@ -16,6 +16,7 @@ import sys
 import click
 
 from .errors import SentimentRNNError
+from .terminal import printable
 
 DEBUG_ENV = "SENTIMENT_RNN_DEBUG"
 
@@ -38,8 +39,9 @@ def one_line(exc: BaseException) -> str:
 
 
 def _error_line(message: str) -> str:
-    """`Error: message` on one line, whatever the message holds (a file name with a newline)."""
-    return "Error: " + message.replace("\r", "\\r").replace("\n", "\\n")
+    """`Error: message` on one line, whatever the message holds (a file name with a newline, a
+    column name with a terminal escape): every control character shown escaped."""
+    return "Error: " + printable(message)
 
 
 class GuardedGroup(click.Group):
@@ -104,8 +106,13 @@ class FiniteFloat(click.FloatRange):
 
 def run(main) -> None:
     """The `sentiment-rnn` program: `main`, then a last flush of standard output that turns a
-    full disk or a closed pipe into an error line instead of Python's shutdown noise."""
+    full disk or a closed pipe into an error line instead of Python's shutdown noise. What
+    standard output's encoding cannot hold is written escaped."""
     code = 0
+    try:  # a character the locale cannot encode is escaped, not an error (terminal.py)
+        sys.stdout.reconfigure(errors="backslashreplace")
+    except (AttributeError, ValueError):  # pragma: no cover (not a text file)
+        pass
     try:
         main(prog_name="sentiment-rnn")
     except SystemExit as exc:

@@ -6,6 +6,8 @@ floats), so bad values never reach the library.
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 
 import click
@@ -28,13 +30,13 @@ MODEL_OPTION = click.option(
     "--model", "model_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
     help="Run folder to use.  [default: models/latest]")
 def _values(ctx, param, value):
-    """--positive 4,5 -> ("4", "5")."""
-    if value is None:
-        return ()
-    values = tuple(v.strip() for v in value.split(",") if v.strip())
-    if not values:
-        raise click.BadParameter("give one or more comma-separated label values")
-    return values
+    """--positive 4,5 -> ("4", "5"), by the rule the Python API uses (columns.label_values)."""
+    from .columns import label_values
+
+    try:
+        return label_values(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
 
 
 TEXT_COLUMN_OPTION = click.option(
@@ -127,12 +129,15 @@ data_options = _apply([
                       "TSV label<TAB>text, JSON Lines; - for standard input); its validation "
                       "part is drawn from each label after a seeded shuffle.  "
                       "[default: --dataset]"),
-    click.option("--validation-data", type=click.Path(exists=True, dir_okay=False), default=None,
-                 help="With --data: a labelled file for model selection instead.  [default: part "
-                      "of --data]"),
-    click.option("--unlabelled", type=click.Path(exists=True, dir_okay=False), default=None,
+    click.option("--validation-data", type=click.Path(exists=True, dir_okay=False,
+                                                      allow_dash=True), default=None,
+                 help="With --data: a labelled file (or -) for model selection instead.  "
+                      "[default: part of --data]"),
+    click.option("--unlabelled", type=click.Path(exists=True, dir_okay=False, allow_dash=True),
+                 default=None,
                  help="With --data: unlabelled texts for the teacher to label (one a line, or "
-                      "CSV/TSV/JSON Lines with a text column).  [default: none, no teacher]"),
+                      "CSV/TSV/JSON Lines with a text column; - for standard input).  "
+                      "[default: none, no teacher]"),
     click.option("--dataset", default=DEFAULTS.dataset, show_default=True,
                  help="A tensorflow-datasets dataset with a text and a 0/1 label to train on (its "
                       "train split; evaluate reads its test split)."),
@@ -140,6 +145,34 @@ data_options = _apply([
 
 
 INPUT_PATH = click.Path(exists=True, dir_okay=False, allow_dash=True, path_type=str)
+
+
+def _stream(name: str) -> tuple | None:
+    """What identifies an input that can be read only once: standard input (-), or a pipe,
+    FIFO or device by its inode; None for a regular file, which can be opened twice."""
+    try:
+        info = os.fstat(0) if name == "-" else os.stat(name)
+    except OSError:
+        return ("-",) if name == "-" else None
+    if name != "-" and stat.S_ISREG(info.st_mode):
+        return None
+    return ("-",) if name == "-" and stat.S_ISREG(info.st_mode) else (info.st_dev, info.st_ino)
+
+
+def read_once(inputs: list[tuple[str, str | None]]) -> None:
+    """Refuse two (option, path) inputs that are one stream, which the first would use up:
+    - twice, - and /dev/stdin on a pipe, one FIFO twice."""
+    seen: dict[tuple, str] = {}
+    stdin = _stream("-")
+    for option, name in inputs:
+        key = None if name is None else _stream(str(name))
+        if key is None:
+            continue
+        if key in seen:
+            what = ("standard input" if key in (("-",), stdin) else f"{name} is a pipe, which")
+            raise click.UsageError(f"{what} can be read only once: {seen[key]} and {option} "
+                                   f"both read it")
+        seen[key] = option
 MAX_RECORD_OPTION = click.option(
     "--max-record-mb", type=click.IntRange(1, 1024), default=10, show_default=True,
     help="Largest record (a line, or a CSV record over several lines) in MB; a longer one is "

@@ -144,5 +144,14 @@ def reads_a_word(ids: np.ndarray) -> np.ndarray:
     return ((ids != 0) & (ids != OOV)).any(axis=1)
 
 
-def label(probability: float, threshold: float = 0.5) -> str:
-    return "positive" if probability >= threshold else "negative"
+THRESHOLD = 0.5  # P(positive) >= THRESHOLD is positive, everywhere (training, evaluate, predict)
+
+
+def is_positive(probability, threshold: float = THRESHOLD):
+    """The one threshold rule: P >= threshold is positive. Works on a float, a NumPy array
+    and a TensorFlow tensor alike."""
+    return probability >= threshold
+
+
+def label(probability: float, threshold: float = THRESHOLD) -> str:
+    return "positive" if is_positive(probability, threshold) else "negative"

@@ -7,7 +7,9 @@ a record is a line) with a header naming the columns; headerless TSV `label<TAB>
 Lines. The format is given, or found by the extension, or (for a labelled input) by looking
 ahead at its first lines on the same stream. A CSV record is found by its quotes before it is
 parsed, so a malformed record is skipped whole and parsing never resumes inside a quoted field.
-Every record gives exactly one text (or one reason why it is malformed), in input order.
+Every record gives exactly one text (or one reason why it is malformed), in input order. A
+.json file is read as JSON Lines; one that holds a single JSON document (an array, or an object
+over several lines) is named as such.
 """
 
 from __future__ import annotations
