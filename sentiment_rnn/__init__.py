@@ -2,16 +2,17 @@
 
 The Python API (`import sentiment_rnn as sr`): `sr.load(run_dir)` gives a Model with
 `.predict`, `.classify`, `.trace` and `.overview` on the NumPy path (no TensorFlow import);
-`sr.train(...)` and `sr.evaluate(...)` do what the command line's train and evaluate do.
+`sr.train(...)`, `sr.evaluate(...)` and `sr.seal(run_dir)` do what the command line's train,
+evaluate and seal do.
 """
 
 __version__ = "0.3.0"
 
-__all__ = ["Model", "Trace", "TrainedRun", "evaluate", "load", "train", "__version__"]
+__all__ = ["Model", "Trace", "TrainedRun", "evaluate", "load", "seal", "train", "__version__"]
 
 
 def __getattr__(name):  # imported on first use: `import sentiment_rnn` stays instant
-    if name in ("Model", "Trace", "TrainedRun", "evaluate", "load", "train"):
+    if name in ("Model", "Trace", "TrainedRun", "evaluate", "load", "seal", "train"):
         from . import api
 
         return getattr(api, name)

@@ -159,17 +159,18 @@ class TrainedRun:
 def train(data: str | os.PathLike | None = None, *, run_dir=None, data_dir=None,
           progress: bool = False, **settings) -> TrainedRun:
     """Train a run with the CLI's settings (`dataset=`, `epochs=`, `seed=`, `validation_data=`,
-    `teacher="none"`, `unlabelled=` (a file, with `data`), `positive=`/`negative=` as lists,
-    ...; see `TrainConfig`) on `data` (a labelled file), else the dataset. Prints nothing
-    unless `progress=True`."""
+    `teacher="none"`, `unlabelled=` (a file, with `data`), `positive=`/`negative=` as
+    "4,5", 5 or [4, 5], ...; see `TrainConfig`) on `data` (a labelled file), else the
+    dataset. Prints nothing unless `progress=True`."""
     import json
 
+    from .columns import label_values
     from .config import TrainConfig
     from .training import train as run_training
 
-    for name in ("positive", "negative"):
+    for name in ("positive", "negative"):  # "4,5", 5 or [4, 5], as the CLI reads them
         if name in settings:
-            settings[name] = tuple(str(v) for v in settings[name])
+            settings[name] = label_values(settings[name], name)
     for name in ("validation_data", "unlabelled"):  # files: a path object is fine too
         if isinstance(settings.get(name), os.PathLike):
             settings[name] = os.fspath(settings[name])
@@ -189,6 +190,7 @@ def evaluate(model: Model | str | os.PathLike | None = None, data=None, *, data_
     """The metrics `sentiment-rnn evaluate --json` prints: on `data` (a labelled file), else
     the run's test split. `options`: skip_bad, text_column, label_column, positive, negative,
     with_baselines."""
+    from .columns import label_values
     from .evaluation import run_evaluation
     from .runs import resolve_run_dir
 
@@ -197,6 +199,15 @@ def evaluate(model: Model | str | os.PathLike | None = None, data=None, *, data_
     with_baselines = options.pop("with_baselines", False)
     for name in ("positive", "negative"):
         if name in options:
-            options[name] = tuple(str(v) for v in options[name])
+            options[name] = label_values(options[name], name)
     return run_evaluation(run_dir, data, skip_bad, data_dir, "numpy", with_baselines,
                           **options).to_json()
+
+
+def seal(run_dir: str | os.PathLike):
+    """Trust a run folder's model files as they are now, after changing them on purpose
+    (`sentiment-rnn seal`): checks that they load, then records their sha256 in state.json.
+    Returns a `Sealed` with the recorded `sha256` and `notes`."""
+    from .sealing import seal as seal_run
+
+    return seal_run(run_dir)

@@ -8,9 +8,11 @@ writes or reads a run folder or a report.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
+import secrets
 import stat
 import tempfile
 from collections.abc import Callable
@@ -20,9 +22,35 @@ from .errors import RunFolderError
 
 
 def current_umask() -> int:
-    umask = os.umask(0)
-    os.umask(umask)
-    return umask
+    """The process umask, read without setting it (os.umask reads only by setting, and another
+    thread creating a file meanwhile would get the wrong mode): the Umask line of
+    /proc/self/status, else the mode a new probe folder gets."""
+    try:
+        with open("/proc/self/status", encoding="ascii", errors="replace") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    probe = os.path.join(tempfile.gettempdir(), f".umask-probe-{secrets.token_hex(8)}")
+    os.mkdir(probe, 0o777)  # the kernel applies the umask
+    try:
+        return 0o777 & ~stat.S_IMODE(os.stat(probe).st_mode)
+    finally:
+        os.rmdir(probe)
+
+
+def _new_temp_file(path: Path) -> tuple[int, str]:
+    """A new, empty file beside `path` with a random name: (fd, name). Created with mode 0666,
+    so the kernel gives it the usual mode under the umask (mkstemp's would be 0600)."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+    for _ in range(100):
+        tmp = os.path.join(path.parent, f".{path.stem}.{secrets.token_hex(4)}.tmp{path.suffix}")
+        try:
+            return os.open(tmp, flags, 0o666), tmp
+        except FileExistsError:
+            continue
+    raise FileExistsError(errno.EEXIST, "no free temporary name", str(path))
 
 
 def write_temp(path: Path, write: Callable[[Path], None]) -> Path:
@@ -30,19 +58,20 @@ def write_temp(path: Path, write: Callable[[Path], None]) -> Path:
     on any failure the temporary file is removed."""
     path = Path(path)
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f".tmp{path.suffix}",
-                                   dir=path.parent)
+        fd, tmp = _new_temp_file(path)
     except OSError as exc:  # name the file we meant to write, not the temporary one
         raise OSError(exc.errno, exc.strerror, str(path)) from None
     os.close(fd)
     try:
-        os.chmod(tmp, 0o666 & ~current_umask())  # mkstemp makes 0600; give the usual mode
         write(Path(tmp))
         with open(tmp, "rb") as f:
             os.fsync(f.fileno())
-    except BaseException:
+    except BaseException as exc:
         if os.path.exists(tmp):
             os.unlink(tmp)
+        if isinstance(exc, OSError) and exc.filename in (None, tmp, Path(tmp)):
+            # a full disk while writing: name the file meant, not the temporary one (or none)
+            raise OSError(exc.errno or errno.EIO, exc.strerror or str(exc), str(path)) from None
         raise
     return Path(tmp)
 

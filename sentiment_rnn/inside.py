@@ -4,7 +4,8 @@ Where it sits in the flow text -> tokens -> ids -> model -> probability: it reus
 (text.py's tokenizer, the run's vocabulary, weights.npz through NumpyRNN) and opens the model
 stage up, reporting each hidden state h_t and the running P(positive | words so far) =
 sigmoid(h_t W_hy + b_y) instead of only the last one. Never imports TensorFlow, except for the
-optional NumPy-vs-Keras parity check on IMDB test reviews.
+optional NumPy-vs-Keras parity check on the run's own data (its dataset's test split, or the
+validation part of a user's file).
 """
 
 from __future__ import annotations
@@ -84,19 +85,37 @@ def word_ranking(run: Run, model: NumpyRNN, k: int = TOP_WORDS) -> dict:
             "method": WORDS_METHOD.format(n=len(ids))}
 
 
+def parity_texts(run: Run, n: int, data_dir=None) -> tuple[list[str], str]:
+    """The first n texts of the run's own data that the parity check reads, and what they are:
+    the test split of the tfds dataset it was trained on, or the validation part of a user's
+    file (split as training split it; the file is read again)."""
+    cfg = run.config
+    if cfg.data is None:
+        from .data import DATASET, load_split
+
+        texts, _ = load_split("test", data_dir, limit=n, dataset=cfg.dataset)
+        name = "IMDB" if cfg.dataset == DATASET else cfg.dataset
+        return texts, f"{name} test reviews"
+    from .prepare import labelled_texts
+
+    _, (texts, _) = labelled_texts(cfg, data_dir)
+    where = cfg.validation_data or cfg.data
+    return texts[:n], f"validation texts of {os.path.basename(where)}"
+
+
 def parity(run: Run, model: NumpyRNN, n: int, data_dir=None) -> dict:
-    """Largest |P_numpy - P_keras| over the first n IMDB test reviews. Imports TensorFlow."""
-    from .data import load_split
+    """Largest |P_numpy - P_keras| over the first n texts of `parity_texts`. Imports
+    TensorFlow."""
     from .model import predict_proba
     from .predict import load_keras_model
 
-    texts, _ = load_split("test", data_dir, limit=n)
+    texts, source = parity_texts(run, n, data_dir)
     cfg = run.config
     ids = encode(texts, run.vocab, cfg.max_len, cfg.drop_oov)  # (reviews, time)
     diff = np.abs(model.predict_proba(ids) - predict_proba(load_keras_model(run), ids))
     worst = float(np.max(diff)) if len(diff) else 0.0
-    return {"reviews": len(texts), "max_abs_diff": worst, "tolerance": TOLERANCE,
-            "ok": bool(worst <= TOLERANCE)}  # NaN is not ok
+    return {"reviews": len(texts), "source": source, "max_abs_diff": worst,
+            "tolerance": TOLERANCE, "ok": bool(worst <= TOLERANCE)}  # NaN is not ok
 
 
 def overview(run_dir, check: int = 1000, data_dir=None, loaded=None) -> dict:
@@ -113,8 +132,8 @@ def require_parity(report: dict) -> None:
     check = report["parity"]
     if check is not None and not check["ok"]:
         raise RunFolderError(f"{report['model']}: weights.npz and model.keras disagree by up to "
-                             f"{check['max_abs_diff']:.3g} on {check['reviews']} test reviews "
-                             f"(limit {TOLERANCE:g})")
+                             f"{check['max_abs_diff']:.3g} on {check['reviews']} "
+                             f"{check['source']} (limit {TOLERANCE:g})")
 
 
 def format_overview(report: dict) -> str:
@@ -137,7 +156,7 @@ def format_overview(report: dict) -> str:
         lines.append("Parity: skipped (--check 0)")
     else:
         verdict = "OK" if p["ok"] else "FAILED"
-        lines += [f"Parity: NumPy vs Keras on {p['reviews']:,} IMDB test reviews: {verdict}",
+        lines += [f"Parity: NumPy vs Keras on {p['reviews']:,} {p['source']}: {verdict}",
                   f"  largest |difference| in P(positive) {p['max_abs_diff']:.2e} (limit "
                   f"{TOLERANCE:.0e})"]
     words = report["words"]

@@ -1,5 +1,6 @@
 """The Python API: `import sentiment_rnn as sr`; the same answers as the command line."""
 
+import inspect
 import json
 import signal
 import subprocess
@@ -73,7 +74,7 @@ def test_overview_is_inspect_without_a_text(trained_run):
 
 def test_train_prints_nothing_changes_nothing_and_runs_in_a_thread(tiny_data_dir, tmp_path,
                                                                     capfd, monkeypatch):
-    monkeypatch.chdir(tmp_path)  # models/latest is set in the working folder, as by the CLI
+    monkeypatch.chdir(tmp_path)  # a run outside models/ leaves models/latest alone anyway
     from tensorflow.python.framework import config as switches
 
     before = (signal.getsignal(signal.SIGINT), switches.is_op_determinism_enabled(),
@@ -102,10 +103,12 @@ def test_train_prints_nothing_changes_nothing_and_runs_in_a_thread(tiny_data_dir
 
 def test_the_api_is_documented_at_the_top_level():
     assert set(sr.__all__) >= {"load", "train", "evaluate", "Model", "Trace"}
-    assert callable(sr.train) and callable(sr.evaluate)
-    import sentiment_rnn.training  # noqa: F401  (a module of that name must not hide sr.train)
+    import sentiment_rnn.api
+    import sentiment_rnn.training  # a module of that name must not hide sr.train
 
-    assert callable(sr.train)
+    assert (sr.train, sr.evaluate) == (sentiment_rnn.api.train, sentiment_rnn.api.evaluate)
+    assert sr.train is not sentiment_rnn.training.train  # the API's, not the CLI's internals
+    assert list(inspect.signature(sr.train).parameters)[:2] == ["data", "run_dir"]
 
 
 def test_weights_and_ids_are_what_the_forward_pass_reads(trained_run):

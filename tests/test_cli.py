@@ -137,11 +137,20 @@ def test_predict_json_and_stdin(trained_run):
     assert rows[1]["probability"] is None
 
 
-@pytest.mark.parametrize("backend", ["numpy", "keras"])
-def test_predict_backends_print_the_same_label(trained_run, backend):
-    result = invoke("predict", "--model", trained_run, "--backend", backend, "superb")
-    assert result.exit_code == 0, result.output
-    assert result.output.startswith("positive  ")
+def test_predict_backends_print_the_same_label(trained_run):
+    texts = "superb\nawful boring\nthe movie was fun but dull\nzzz\n"
+    out = {}
+    for backend in ("numpy", "keras"):
+        result = invoke("predict", "--model", trained_run, "--backend", backend, "--json", "-",
+                        input=texts)
+        assert (result.exit_code, result.exception) == (0, None), result.output
+        out[backend] = [json.loads(line) for line in result.stdout.splitlines()]
+    numpy_rows, keras_rows = out["numpy"], out["keras"]
+    assert [r["label"] for r in numpy_rows] == [r["label"] for r in keras_rows]
+    assert [r["label"] for r in numpy_rows][:2] == ["positive", "negative"]
+    assert numpy_rows[3]["label"] == "unknown" and keras_rows[3]["probability"] is None
+    for a, b in zip(numpy_rows[:3], keras_rows[:3]):
+        assert a["probability"] == pytest.approx(b["probability"], abs=1e-5)
 
 
 def test_predict_without_a_trained_model_says_what_to_do(in_tmp):

@@ -51,13 +51,26 @@ def test_overview_shows_every_weight_the_memory_and_the_word_ranking(trained_run
 
 
 def test_word_ranking_is_each_word_alone_through_predict(trained_run):
+    """Checked against the formula worked by hand from weights.npz (one step from h_0 = 0),
+    not against the forward pass the ranking itself uses."""
     run, model = inspecting.load(trained_run)
     ranking = inspecting.word_ranking(run, model)
-    best, worst = ranking["most_positive"][0], ranking["most_negative"][0]
+    with np.load(trained_run / "weights.npz", allow_pickle=False) as w:
+        h = np.tanh(w["embedding"][2:] @ w["W_xh"] + w["b_h"])  # each word alone, from h_0 = 0
+        logits = (h @ w["W_hy"] + w["b_y"]).ravel()
+    probs = 1 / (1 + np.exp(-logits.astype(np.float64)))
     words = run.vocab.words[2:]
-    probs = Predictor(trained_run, "numpy").predict(words)
-    assert best == {"word": words[int(np.argmax(probs))], "probability": float(np.max(probs))}
-    assert worst == {"word": words[int(np.argmin(probs))], "probability": float(np.min(probs))}
+    k = len(ranking["most_positive"])
+    assert k == 13  # 26 words, 13 a side
+    p = dict(zip(words, probs))
+    for side, sign in (("most_positive", 1), ("most_negative", -1)):
+        rows = ranking[side]
+        assert [r["probability"] for r in rows] == pytest.approx([p[r["word"]] for r in rows],
+                                                                 abs=1e-6)
+        listed = [sign * p[r["word"]] for r in rows]
+        assert listed == sorted(listed, reverse=True)  # best first
+        others = [sign * p[w] for w in words if w not in {r["word"] for r in rows}]
+        assert min(listed) >= max(others) - 1e-6  # no word left out is better
 
 
 def test_parity_check_on_test_reviews_passes(trained_run, tiny_data_dir):
@@ -84,7 +97,7 @@ def test_parity_check_fails_when_weights_npz_disagrees_with_model_keras(run_copy
     assert "Parity: NumPy vs Keras on 20 IMDB test reviews: FAILED" in result.output
     last = result.output.splitlines()[-1]
     assert re.fullmatch(rf"Error: {re.escape(str(run_copy))}: weights.npz and model.keras "
-                        rf"disagree by up to 0\.\d+ on 20 test reviews \(limit 1e-05\)", last)
+                        rf"disagree by up to 0\.\d+ on 20 IMDB test reviews \(limit 1e-05\)", last)
 
 
 def test_trace_ends_at_predicts_probability_and_reports_oov_and_cut_words(trained_run):
@@ -196,7 +209,9 @@ def test_a_damaged_weights_file_is_refused(run_copy):
     result = invoke("inspect", "--model", run_copy, "--check", "0")
     assert (result.exit_code, result.output) == (1, f"Error: {run_copy}: weights.npz is damaged "
                                                     f"(its sha256 differs from the one recorded "
-                                                    f"in state.json)\n")
+                                                    f"in state.json); if you changed it on "
+                                                    f"purpose, seal the run: sentiment-rnn seal "
+                                                    f"{run_copy}\n")
 
 
 def test_bad_usage_and_missing_run_folder(trained_run, tmp_path):

@@ -102,7 +102,7 @@ def test_csv_and_jsonl_keep_newlines_inside_texts(texts):
 @given(text=st.text(max_size=200))
 def test_the_tokenizer_gives_lowercase_words_and_ids_in_range(text):
     tokens = tokenize(text)
-    assert tokens == tokenize(text)  # deterministic
+    assert all(t == t.lower() for t in tokens)  # lowercase
     assert all(t and not any(c.isspace() for c in t) for t in tokens)
     assert all(re.fullmatch(r"[^\W_]+", t) for t in tokens)  # word characters only
     assert tokenize(" ".join(tokens)) == tokens  # tokenizing is idempotent on its output

@@ -94,19 +94,19 @@ def test_bag_of_words_counts_each_word_once_and_skips_padding():
 
 
 def test_the_regularisation_is_chosen_on_validation_only():
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.metrics import log_loss
-
+    """The training rows are the same each time; only the validation labels change, and the
+    choice follows them: labels that agree with training want the confident fit (C 100),
+    opposite labels the most regularised one (C 0.01). Chosen on the training rows, both
+    would be the same."""
     x = bag_of_words(np.array([[2, 4], [3, 4], [2, 5], [3, 5], [2, 3]] * 4), 6)
-    y = np.array([1, 0, 1, 0, 1] * 4)
-    x_val, y_val = bag_of_words(np.array([[2, 3], [4, 5]]), 6), np.array([0, 1])
+    y = np.array([1, 0, 1, 0, 1] * 4)  # word 2 positive, word 3 negative
+    x_val = bag_of_words(np.array([[2, 4], [3, 5]]), 6)
     grid = (0.01, 100.0)
-    model, chosen = fit_logistic_regression(x, y, x_val, y_val, grid)
-    losses = {c: log_loss(y_val, LogisticRegression(C=c, max_iter=5000).fit(x, y)
-                          .predict_proba(x_val)[:, 1], labels=[0, 1]) for c in grid}
-    assert chosen == min(losses, key=losses.get)
-    assert model.C == chosen
-    assert model.n_iter_[0] < model.max_iter  # converged
+    agree, c_agree = fit_logistic_regression(x, y, x_val, np.array([1, 0]), grid)
+    oppose, c_oppose = fit_logistic_regression(x, y, x_val, np.array([0, 1]), grid)
+    assert (c_agree, c_oppose) == (100.0, 0.01)
+    assert (agree.C, oppose.C) == (100.0, 0.01)  # the fit returned is the chosen one
+    assert agree.n_iter_[0] < agree.max_iter  # converged
 
 
 def test_evaluate_baselines_on_the_imdb_split(trained_run, tiny_data_dir):

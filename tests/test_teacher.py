@@ -77,14 +77,17 @@ def test_prepare_with_the_teacher_adds_the_unlabelled_rows_with_soft_targets(tea
     vocab, (x, y), (xv, yv) = prepare(config, teacher_data_dir, folder=tmp_path, source=source,
                                       teacher=True)
     assert len(xv) == 12 and yv.dtype == np.int32
-    assert len(x) == 48 + 60  # 48 labelled rows, then the 60 unlabelled (limit) that have a word
+    # 48 labelled rows, then the 60 unlabelled (limit) that have a word, less the last 12: the
+    # tiny corpus repeats every 80 texts, so they are the validation texts (checks.py)
+    assert len(x) == 48 + 48
     assert y.dtype == np.float32 and set(np.unique(y[:48])) == {0.0, 1.0}
     assert ((y[48:] > 0) & (y[48:] < 1)).all()  # probabilities, not labels
     # the unlabelled corpus follows the labelled one's pattern: the teacher reads it right
-    truth = np.array([i % 2 for i in range(200, 260)])
+    truth = np.array([i % 2 for i in range(200, 248)])
     assert ((y[48:] > 0.5) == truth).all()
     note = info["teacher"]
-    assert note["used"] and note["unlabelled_texts"] == 60 and note["unlabelled_used"] == 60
+    assert note["used"] and note["unlabelled_texts"] == 60 and note["unlabelled_used"] == 48
+    assert note["unlabelled_in_validation"] == 12
     assert note["validation_accuracy"] == 1.0 and note["train_texts"] == 48
     assert note["source"] == "tensorflow-datasets imdb_reviews, unsupervised split"
     (x2, y2), _ = load_prepared(tmp_path)  # what --resume reads back
@@ -104,7 +107,7 @@ def test_prepared_files_are_used_only_if_they_match_prepared_json(teacher_data_d
         "ids-train.npy", "ids-unlabelled.npy", "ids-validation.npy", "labels-train.npy",
         "labels-validation.npy", "prepared.json", "targets-unlabelled.npy"]
     (x, y), _ = load_prepared(tmp_path)
-    assert len(x) == 108
+    assert len(x) == 96  # 12 of the 60 unlabelled texts are validation texts: left out
     targets = tmp_path / UNLABELLED_FILES[1]
     good, good_ids = targets.read_bytes(), (tmp_path / UNLABELLED_FILES[0]).read_bytes()
     np.save(targets, np.full(60, 0.5, np.float32))  # valid, but not what was prepared
@@ -164,13 +167,14 @@ def test_train_with_a_teacher_records_it_and_none_is_the_plain_run(teacher_data_
     taught = invoke("train", *TINY_TRAIN_ARGS, "--run-dir", "taught", "--data-dir",
                     teacher_data_dir)
     assert taught.exit_code == 0, taught.output
-    assert "Training on 48 reviews and 60 the teacher labelled, validating on 12" in taught.output
+    # 12 of the 60 unlabelled texts are validation texts (the tiny corpus repeats): left out
+    assert "Training on 48 reviews and 48 the teacher labelled, validating on 12" in taught.output
     assert "Teacher: fitting NB-weighted TF-IDF + logistic regression on 48 training" in taught.output
     assert "Teacher (C " in taught.output
     saved = json.loads((tmp_path / "taught" / "config.json").read_text())
     assert saved["config"]["teacher"] == "tfidf-nb" and saved["config"]["ema_momentum"] is None
     assert saved["data"]["teacher"]["validation_accuracy"] == 1.0
-    assert saved["data"]["teacher"]["unlabelled_used"] == 60  # --limit applies too
+    assert saved["data"]["teacher"]["unlabelled_used"] == 48  # --limit applies too
     assert not any((tmp_path / "taught" / name).exists() for name in UNLABELLED_FILES)
 
     plain = invoke("train", *TINY_TRAIN_ARGS, "--teacher", "none", "--run-dir", "plain",
@@ -199,10 +203,12 @@ def test_own_data_trains_with_and_without_a_teacher(tmp_path, monkeypatch):
             "--embed-dim", "8", "--units", "6"]
     result = invoke("train", "--data", data, "--unlabelled", extra, *args, "--run-dir", "a")
     assert result.exit_code == 0, result.output
-    assert "Training on 64 reviews and 40 the teacher labelled" in result.output
+    # 11 of the 40 texts with a word are validation texts (the tiny corpus repeats): left out
+    assert "Training on 64 reviews and 29 the teacher labelled" in result.output
     note = json.loads((tmp_path / "a" / "config.json").read_text())["data"]["teacher"]
     assert note["source"] == f"the file {extra}" and note["unlabelled_texts"] == 42
-    assert (note["unlabelled_used"], note["unlabelled_skipped"]) == (40, 0)
+    assert (note["unlabelled_used"], note["unlabelled_skipped"]) == (29, 0)
+    assert note["unlabelled_in_validation"] == 11
     result = invoke("train", "--data", data, *args, "--run-dir", "b")
     assert result.exit_code == 0, result.output
     assert "No teacher: no unlabelled texts were given (--unlabelled FILE)" in result.output
@@ -371,7 +377,9 @@ def test_stopped_before_the_first_epoch_leaves_no_run_folder(teacher_data_dir, t
 def test_resume_finishes_a_run_killed_between_its_last_state_and_its_clean_up(run_copy,
                                                                                 tmp_path,
                                                                                 monkeypatch):
-    monkeypatch.chdir(tmp_path)  # the clean-up points models/latest here
+    monkeypatch.chdir(tmp_path)  # the clean-up points models/latest here: a run in models/
+    (tmp_path / "models").mkdir()
+    run_copy = run_copy.rename(tmp_path / "models" / "run")
     (run_copy / "vectors.tsv").unlink()  # what the clean-up writes
     (run_copy / "ids-train.npy").write_bytes(b"left by the kill")
     (run_copy / "prepared.json").write_text("{}")
