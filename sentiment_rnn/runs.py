@@ -126,7 +126,8 @@ def moves_latest(run_dir: Path | None, models_dir: Path = DEFAULT_MODELS_DIR) ->
     models_dir does (None: a new models/<timestamp>); a run saved elsewhere never moves it."""
     if run_dir is None:
         return True
-    run, models = Path(run_dir).resolve(), Path(models_dir).resolve()
+    # realpath, not resolve(): a symlink loop is named later by check_latest, not raised here
+    run, models = Path(os.path.realpath(run_dir)), Path(os.path.realpath(models_dir))
     return run != models and run.is_relative_to(models)
 
 

@@ -410,7 +410,7 @@ def test_an_unknown_text_is_unknown_in_inspect_on_a_keep_oov_run(tiny_data_dir, 
                                                                   monkeypatch):
     from conftest import TINY_TRAIN_ARGS
 
-    monkeypatch.chdir(tmp_path)  # a finished run points models/latest at itself
+    monkeypatch.chdir(tmp_path)  # nothing of the test touches the real models/
     run = tmp_path / "oov-run"
     result = invoke("train", *TINY_TRAIN_ARGS, "--epochs", "1", "--keep-oov", "--run-dir", run,
                     "--data-dir", tiny_data_dir)

@@ -253,7 +253,9 @@ def test_a_full_disk_during_training_loses_nothing_and_resume_finishes(tiny_data
     result = invoke("train", *TINY_TRAIN_ARGS, "--epochs", "4", "--run-dir", run, "--data-dir",
                     tiny_data_dir)
     assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
-    assert result.stderr == f"Error: {run}/checkpoint-003.keras: No space left on device\n"
+    assert result.stderr == (f"Error: {run}/checkpoint-003.keras: No space left on device; the "
+                             f"run is kept as it was after epoch 2: free some space, then "
+                             f"resume it with: sentiment-rnn train --resume {run}\n")
     state = json.loads((run / "state.json").read_text())
     assert (state["epoch"], state["checkpoint"], state["completed"]) == (
         2, "checkpoint-002.keras", False)
