@@ -3,10 +3,11 @@ outside all of FastAPI's, and the uvicorn settings that bound connections.
 
 `Guard`, in this order: every response gets the security headers (errors, 404s and /static/
 too); a request is refused, as JSON `{"error": ...}`, when its headers are over MAX_HEADERS
-bytes (431), its Host names another server (400: DNS rebinding), a POST comes from another
-site's page by its Origin (403), a POST is not `application/json` or is compressed (415), its
+bytes (431), its Host names another server (400: DNS rebinding), a request other than a POST
+declares a body (400: it is never read), a POST's Origin is not this server's (403), a POST is not `application/json` or is compressed (415), its
 body is over MAX_BODY bytes (413) or does not arrive within BODY_TIMEOUT seconds (408), or
-MAX_IN_FLIGHT POSTs are already being answered (503). `HeadTimeout` is uvicorn's h11 protocol
+MAX_IN_FLIGHT POSTs are already being answered (503). HEAD is answered as GET, without the
+body. `HeadTimeout` is uvicorn's h11 protocol
 with a deadline on a request's line and headers, which uvicorn itself does not have.
 """
 
@@ -107,6 +108,15 @@ async def send_error(send, status: int, message: str, *extra: tuple[bytes, bytes
     await send({"type": "http.response.body", "body": body})
 
 
+def _headers_only(send):
+    """An ASGI `send` that passes a response's start and drops its body (for HEAD)."""
+    async def head(message):
+        if message["type"] == "http.response.body":
+            message = {**message, "body": b""}
+        await send(message)
+    return head
+
+
 CLOSE = (b"connection", b"close")  # after an error mid-request, the connection is not reused
 
 
@@ -134,6 +144,8 @@ class Guard:
         refusal = self.refusal(scope)
         if refusal is not None:
             return await send_error(secure, *refusal, CLOSE)
+        if scope["method"] == "HEAD":  # answered as GET is, without the body (RFC 9110)
+            scope, secure = {**scope, "method": "GET"}, _headers_only(secure)
         if scope["method"] not in ("POST", "PUT", "PATCH"):
             return await self.app(scope, receive, secure)
         body = await self.read_body(scope, receive, secure)
@@ -173,10 +185,15 @@ class Guard:
         if name is None or not (name in self.names or self.any_ip and _is_ip(name)):
             return 400, (f"the Host header {_shown(host)} is not a name this server answers to "
                          f"(it answers to {', '.join(sorted(self.names))})")
+        has_body = (values.get(b"content-length", [b"0"])[0].strip() not in (b"0", b"")
+                    or b"transfer-encoding" in values)
+        if scope["method"] not in ("POST", "PUT", "PATCH") and has_body:
+            # never read, it would keep the connection open as long as bytes trickle in
+            return 400, f"a {scope['method']} request carries no body"
         if scope["method"] in ("GET", "HEAD"):
             return None
         origin = values.get(b"origin", [None])[0]
-        if origin is not None and origin.lower().partition(b"://")[2] != host.lower():
+        if origin is not None and origin.lower() != b"http://" + host.lower():
             return 403, f"a request from another site's page (Origin {_shown(origin)}) is refused"
         if scope["method"] not in ("POST", "PUT", "PATCH"):
             return None

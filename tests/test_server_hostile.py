@@ -344,7 +344,9 @@ def test_a_compressed_body_is_415(client, encoding, pack):
 
 
 @pytest.mark.parametrize("origin", ["http://attacker.example", "null", "http://127.0.0.1:9999",
-                                    "http://localhost:8000", "https://127.0.0.1.evil:8000"])
+                                    "http://localhost:8000", "https://127.0.0.1.evil:8000",
+                                    "https://127.0.0.1:8000", "evil://127.0.0.1:8000",
+                                    "http://127.0.0.1:8000/x"])
 def test_a_post_from_another_sites_page_is_403(client, origin):
     for path in BODIES:
         res = _call(client, "POST", path, headers={"Origin": origin})
@@ -546,6 +548,68 @@ def test_slow_and_idle_clients_are_cut_off(model):
             data, _ = _until_closed(c)
             assert data.startswith(b"HTTP/1.1 400") and b"Host header" in data
             assert b"tiny" not in data  # not the run's path
+
+
+@pytest.mark.parametrize("method,path", [("GET", "/healthz"), ("GET", "/"),
+                                         ("DELETE", "/api/trace"), ("OPTIONS", "/api/run"),
+                                         ("HEAD", "/healthz")])
+@pytest.mark.parametrize("framing", [b"Content-Length: 1000000\r\n",
+                                     b"Transfer-Encoding: chunked\r\n"])
+def test_a_body_on_a_request_that_takes_none_is_refused_and_the_connection_closed(
+        model, method, path, framing):
+    """A body that is never read would keep the connection as long as bytes trickle in."""
+    app = create_app(model)
+    with real_server(app) as port:  # serve's own timeouts: the close must come from the refusal
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as c:
+            c.sendall(f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n".encode() +
+                      framing + b"\r\n" + b"a")
+            data, took = _until_closed(c, limit=3)
+            assert data.startswith(b"HTTP/1.1 400") and b"frame-ancestors" in data, data[:200]
+            if method != "HEAD":
+                assert f"a {method} request carries no body".encode() in data
+            assert took < 3
+
+
+def test_head_is_answered_as_get_without_the_body(client):
+    for path in ("/", "/healthz", "/api/run", "/static/app.js"):
+        got, head = client.get(path), client.head(path)
+        assert (head.status_code, got.status_code) == (200, 200), path
+        assert head.content == b"" and head.headers["content-length"] == \
+            got.headers["content-length"]
+        assert "frame-ancestors 'none'" in head.headers["content-security-policy"]
+
+
+def test_a_key_given_twice_among_many_is_found_in_linear_time(client):
+    """Finding the repeated key once scanned every key per key: 20,000 keys took 15 s."""
+    for n in (2_000, 60_000):
+        body = "{" + ",".join(f'"k{i}":0' for i in range(n)) + f',"k{n - 1}":1,"text":"x"}}'
+        started = time.perf_counter()
+        res = client.post("/api/trace", content=body.encode(),
+                          headers={"Content-Type": "application/json"})
+        took = time.perf_counter() - started
+        assert res.status_code == 400 and res.json()["error"] == \
+            f'malformed JSON: the key "k{n - 1}" is given twice'
+    assert took < 5  # quadratic: over 60 s here
+
+
+def test_the_body_is_parsed_off_the_event_loop(model, monkeypatch):
+    """JSON parsing runs in the thread pool, where a slow parse holds up no other request."""
+    from sentiment_rnn import webio
+
+    seen = []
+    real = webio._validated
+
+    def spy(body, model_):
+        try:
+            asyncio.get_running_loop()
+            seen.append("on the event loop")
+        except RuntimeError:
+            seen.append("in a thread")
+        return real(body, model_)
+
+    monkeypatch.setattr(webio, "_validated", spy)
+    res = TestClient(create_app(model), base_url=BASE).post("/api/trace", json={"text": "great"})
+    assert res.status_code == 200 and seen == ["in a thread"]
 
 
 def test_past_the_connection_limit_uvicorn_answers_503(model):
