@@ -40,6 +40,10 @@ class Columns:
     text: str | None = None
     label: str | None = None
 
+    def __post_init__(self):
+        if self.text and self.label and _same(self.text, self.label):
+            raise DataFileError(_one_column(self.text))
+
     def find(self, names: Sequence[object], roles: Sequence[str], noun: str,
              where: str) -> dict[str, object]:
         """role -> the name as it is in `names`; a DataFileError naming what is missing."""
@@ -59,7 +63,19 @@ class Columns:
         if missing:
             raise DataFileError(f"cannot find {' and '.join(missing)}; {where} has "
                                 f"{_shown(list(names))}")
+        if "text" in found and "label" in found and found["text"] == found["label"]:
+            raise DataFileError(_one_column(found["text"]))  # one given, the other found
         return found
+
+
+def _same(a: str, b: str) -> bool:
+    """Whether two column names given match the same column (as `Columns.find` matches)."""
+    return a.strip().lower() == b.strip().lower()
+
+
+def _one_column(name: object) -> str:
+    return (f"--text-column and --label-column name the same column "
+            f"{json.dumps(str(name), ensure_ascii=False)}")
 
 
 @dataclass(frozen=True)

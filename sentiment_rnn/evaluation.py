@@ -112,13 +112,16 @@ class Evaluation:
     baselines: list = field(default_factory=list)  # (baselines.Baseline, its metrics)
     skipped: int = 0  # malformed rows skipped with --skip-bad
     unknown: int = 0  # texts none of whose words the model knows (scored at its prior)
+    left_out: dict = field(default_factory=dict)  # label value -> rows left out (--positive)
 
     def to_json(self) -> dict:
         """The metrics, plus what else was computed; NaN written as null."""
         out = dict(self.metrics)
         out["unknown_texts"] = self.unknown
         if self.by_length is not None:
-            out.update(by_length=self.by_length, oov=self.oov, skipped_rows=self.skipped)
+            out.update(by_length=self.by_length, oov=self.oov, skipped_rows=self.skipped,
+                       left_out=sum(self.left_out.values()),
+                       left_out_labels=dict(sorted(self.left_out.items())))
         if self.baselines:
             out["baselines"] = {b.key: {"name": b.name, **b.details, "metrics": m}
                                 for b, m in self.baselines}
@@ -228,5 +231,5 @@ def run_evaluation(run_dir, data_file=None, skip_bad: bool = False, data_dir=Non
     source = data_line(found)  # train prints what it read by the same rule
     ev = evaluate_texts(run_dir, found.texts, found.labels, source, backend, data_dir,
                         breakdown=True, with_baselines=with_baselines)
-    ev.skipped = found.skipped
+    ev.skipped, ev.left_out = found.skipped, dict(found.other_labels)
     return ev

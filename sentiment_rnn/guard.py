@@ -9,6 +9,7 @@ one line.
 
 from __future__ import annotations
 
+import io
 import math
 import os
 import sys
@@ -38,6 +39,34 @@ def one_line(exc: BaseException) -> str:
     return text[:300] + ("..." if len(text) > 300 else "")
 
 
+def writing_stdout(exc: OSError) -> bool:
+    """Whether an OSError (which names no file) came from a write to standard output (a full
+    disk, a device error): the stream written in the innermost Python frame of its traceback
+    (click.echo's, or one's own) is standard output, as text or bytes, or file descriptor 1."""
+    tb = exc.__traceback__
+    if tb is None:
+        return False
+    while tb.tb_next is not None:
+        tb = tb.tb_next
+    outs = [s for s in (sys.stdout, sys.__stdout__) if s is not None]
+    outs += [getattr(s, "buffer", None) for s in outs]
+    for value in tb.tb_frame.f_locals.values():
+        if any(value is out for out in outs if out is not None):
+            return True
+        try:
+            if isinstance(value, io.IOBase) and value.fileno() == 1:
+                return True
+        except (OSError, ValueError):
+            pass
+    return False
+
+
+def os_error(exc: OSError) -> str:
+    """An OSError as one line, naming standard output when that is what could not be written."""
+    where = "standard output: " if exc.filename is None and writing_stdout(exc) else ""
+    return where + one_line(exc)
+
+
 def _error_line(message: str) -> str:
     """`Error: message` on one line, whatever the message holds (a file name with a newline, a
     column name with a terminal escape): every control character shown escaped."""
@@ -63,6 +92,14 @@ class GuardedGroup(click.Group):
         except click.Abort:
             click.echo("Aborted.", err=True)
             sys.exit(130)
+        except OSError as exc:  # before a command runs: --help or --version written nowhere
+            if _debugging():
+                raise
+            if isinstance(exc, BrokenPipeError):  # `| head`: the reader has all it wants
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            else:
+                click.echo(_error_line(os_error(exc)), err=True)
+            sys.exit(1)
         sys.exit(code if isinstance(code, int) else 0)
 
     def invoke(self, ctx):
@@ -82,7 +119,7 @@ class GuardedGroup(click.Group):
         except OSError as exc:
             if _debugging():
                 raise
-            raise click.ClickException(one_line(exc)) from None
+            raise click.ClickException(os_error(exc)) from None
         except Exception as exc:  # noqa: BLE001 (the one place that catches everything)
             if _debugging():
                 raise
@@ -122,6 +159,6 @@ def run(main) -> None:
     except OSError as exc:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         if not isinstance(exc, BrokenPipeError):
-            sys.stderr.write(f"Error: cannot write the output ({one_line(exc)})\n")
+            sys.stderr.write(f"Error: standard output: {one_line(exc)}\n")
         code = code or 1
     sys.exit(code)

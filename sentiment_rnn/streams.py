@@ -132,8 +132,11 @@ class Source:
                 too_long.quotes = self._skip_rest(raw)
                 yield self.number, too_long
                 continue
-            # a bare CR ends a line too (old Mac files, mixed line ends)
+            # a bare CR ends a line too (old Mac files, mixed line ends); a CR at the end of
+            # the input ends its last line, as a final LF does: no empty line after it
             for piece in _BARE_CR_SPLIT.split(raw) if _BARE_CR.search(raw) else (raw,):
+                if not piece:
+                    continue
                 self.number += 1
                 try:
                     yield self.number, piece.decode("utf-8")

@@ -474,3 +474,99 @@ def test_a_full_disk_while_training_is_one_line_and_loses_no_run(tmp_path, monke
     assert os.readlink(tmp_path / "models" / "latest") == "old"
     assert {p.name: p.read_bytes() for p in old.iterdir() if p.is_file()} == listing
     assert not [p for p in (tmp_path / "models").rglob("*") if ".tmp" in p.name]
+
+
+# ---- the text column is not the label column ---------------------------------------------------
+
+@pytest.mark.parametrize("args, shown", [
+    (["--text-column", "sentiment"], "sentiment"),  # the label column found by its common name
+    (["--label-column", "review"], "review"),  # the text column found by its common name
+    (["--text-column", "sentiment", "--label-column", "sentiment"], "sentiment"),
+    (["--text-column", "Review", "--label-column", " review"], "Review"),  # names match any case
+])
+@pytest.mark.parametrize("command", ["train", "evaluate"])
+def test_one_column_for_text_and_label_is_refused_at_once(trained_run, tmp_path, monkeypatch,
+                                                         args, shown, command):
+    monkeypatch.chdir(tmp_path)
+    path = tmp_path / "d.csv"
+    write_csv(path, tiny_corpus(30))
+    before = {"train": ["train", "--data", path, "--run-dir", tmp_path / "r", *SMALL],
+              "evaluate": ["evaluate", "--model", trained_run, "--data", path]}[command]
+    result = invoke(*before, *args)
+    message = f'--text-column and --label-column name the same column "{shown}"'
+    assert isinstance(result.exception, SystemExit), result.exception
+    assert result.exit_code == 1, result.output
+    assert result.stderr in (f"Error: {message}\n", f"Error: {path}: {message}\n")
+    assert not (tmp_path / "r").exists() and not (tmp_path / "models").exists()
+
+
+def test_one_key_for_text_and_label_in_json_lines_is_refused(trained_run, tmp_path):
+    path = tmp_path / "d.jsonl"
+    path.write_text("".join(json.dumps({"text": t, "label": y}) + "\n"
+                            for t, y in tiny_corpus(6)))
+    result = invoke("evaluate", "--model", trained_run, "--data", path, "--text-column", "label")
+    assert result.exit_code == 1, result.output
+    assert result.stderr.startswith("Error: ") and result.stderr.endswith(
+        '--text-column and --label-column name the same column "label"\n')
+
+
+# ---- evaluate --json counts the rows left out by --positive/--negative -------------------------
+
+@pytest.mark.parametrize("stars, left_out", [
+    ([1, 5, 3, 2, 4, 3, 5, 1], {"2": 1, "3": 2, "4": 1}),
+    ([1, 5, 1, 5], {}),
+])
+def test_evaluate_json_counts_rows_left_out(trained_run, tmp_path, stars, left_out):
+    rows = tiny_corpus(len(stars))
+    path = tmp_path / "stars.csv"
+    path.write_text("review,label\n" + "".join(f'"{t}",{s}\n' for (t, _), s in zip(rows, stars)))
+    args = ["--model", trained_run, "--data", path, "--positive", "5", "--negative", "1"]
+    result = invoke("evaluate", *args, "--json")
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert (out["n"], out["left_out"], out["left_out_labels"]) == (
+        len(stars) - sum(left_out.values()), sum(left_out.values()), left_out)
+    api = sr.evaluate(trained_run, path, positive="5", negative=1)
+    assert (api["left_out"], api["left_out_labels"]) == (out["left_out"], left_out)
+    text = invoke("evaluate", *args)
+    assert (f"{sum(left_out.values())} rows with other labels left out" in text.stdout) == \
+        bool(left_out)
+
+
+# ---- a line end at the end of the input ends the last line, whatever the line end -------------
+
+LINE_ENDS = {"LF": b"\n", "CRLF": b"\r\n", "CR": b"\r"}
+
+
+@pytest.mark.parametrize("final", [False, True])
+@pytest.mark.parametrize("end", list(LINE_ENDS))
+@pytest.mark.parametrize("suffix, lines, rows", [
+    (".txt", [b"great film", b"awful mess", b"fine"], 3),
+    (".txt", [b"great film", b"", b"fine"], 3),  # a blank line in the middle is a text
+    (".csv", [b"text,label", b"great film,1", b"awful mess,0"], 2),
+    (".jsonl", [b'{"text": "great"}', b'{"text": "awful"}'], 2),
+])
+def test_every_line_end_gives_the_same_rows(trained_run, tmp_path, end, final, suffix, lines,
+                                            rows):
+    eol = LINE_ENDS[end]
+    path = tmp_path / f"f{suffix}"
+    path.write_bytes(eol.join(lines) + (eol if final else b""))
+    result = invoke("predict", "--model", trained_run, "--file", path, "--format", "jsonl")
+    assert result.exit_code == 0, result.output
+    texts = [json.loads(line)["text"] for line in result.stdout.splitlines()]
+    assert len(texts) == rows
+    assert texts[-1] in ("fine", "awful mess", "awful")  # no empty row after the last one
+
+
+@pytest.mark.parametrize("data, lines", [
+    (b"a\rb\r", ["a\r", "b\r"]), (b"a\r\r", ["a\r", "\r"]), (b"a\r\nb\r", ["a\r\n", "b\r"]),
+    (b"\r", ["\r"]), (b"a\rb", ["a\r", "b"]), (b"a\n\r", ["a\n", "\r"]),
+])
+def test_a_final_cr_ends_the_last_line(tmp_path, data, lines):
+    from sentiment_rnn.streams import Source
+
+    path = tmp_path / "f.txt"
+    path.write_bytes(data)
+    with Source(path) as source:
+        assert [line for _, line in source] == lines
+        assert source.number == len(lines)

@@ -257,3 +257,27 @@ def test_evaluate_counts_malformed_rows_and_unknown_texts_apart(trained_run, tmp
     assert result.exit_code == 0, result.output
     out = json.loads(result.stdout)
     assert (out["n"], out["skipped_rows"], out["unknown_texts"]) == (4, 3, 2)
+
+
+# ---- a full standard output is named ----------------------------------------------------------
+
+FULL = "/dev/full"
+
+
+@pytest.mark.skipif(not os.path.exists(FULL), reason="no /dev/full on this system")
+@pytest.mark.parametrize("command", ["predict", "predict --format csv", "predict --jobs 2",
+                                     "evaluate --json", "evaluate", "--help"])
+def test_a_full_standard_output_is_named_in_one_line(trained_run, tmp_path, command):
+    texts = tmp_path / "t.txt"  # 3 chunks, so that --jobs 2 starts its workers
+    texts.write_text("great fun\nawful mess\n" * 1500)
+    data = tmp_path / "d.csv"
+    data.write_text("text,label\ngreat fun,1\nawful mess,0\n")
+    args = {"predict": ["predict", "--model", str(trained_run), "--file", str(texts)],
+            "evaluate": ["evaluate", "--model", str(trained_run), "--data", str(data)],
+            "--help": ["--help"]}[command.split()[0]] + command.split()[1:]
+    with open(FULL, "wb") as full:
+        result = subprocess.run([*CLI, *args], stdout=full, stderr=subprocess.PIPE, timeout=120)
+    assert result.returncode == 1
+    assert result.stderr.decode().splitlines()[-1] == \
+        "Error: standard output: No space left on device"
+    assert result.stderr.count(b"Error") == 1 and b"Traceback" not in result.stderr
