@@ -205,7 +205,7 @@ def evaluate(model: Model | str | os.PathLike | None = None, data=None, *, data_
 
 
 def seal(run_dir: str | os.PathLike):
-    """Trust a run folder's model files as they are now, after changing them on purpose
+    """Trust a run folder's files as they are now, after changing them on purpose
     (`sentiment-rnn seal`): checks that they load, then records their sha256 in state.json.
     Returns a `Sealed` with the recorded `sha256` and `notes`."""
     from .sealing import seal as seal_run

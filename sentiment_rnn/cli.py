@@ -335,11 +335,11 @@ def serve(model_dir, host, port, metrics_path):
 @main.command()
 @click.argument("run_dir", type=click.Path(file_okay=False, path_type=Path))
 def seal(run_dir):
-    """Trust RUN_DIR's model files as they are now, after changing them on purpose.
+    """Trust RUN_DIR's files as they are now, after changing them on purpose.
 
-    Checks that weights.npz and model.keras load with the run's config.json and vocab.txt, then
-    records their sha256 in state.json (predict, evaluate, inspect and serve refuse a model file
-    whose sha256 state.json does not record).
+    Checks that config.json and vocab.txt load and agree, and that weights.npz and model.keras
+    load with them, then records the sha256 of all four in state.json (predict, evaluate,
+    inspect, serve and --resume refuse a file whose sha256 differs from state.json's).
     """
     from .sealing import seal as seal_run
 
@@ -348,4 +348,4 @@ def seal(run_dir):
         click.echo(f"{name}  sha256 {digest}")
     for note in sealed.notes:
         click.echo(f"Note: {note}", err=True)
-    click.echo(f"Sealed {sealed.run_dir}: its model files are trusted as they are now")
+    click.echo(f"Sealed {sealed.run_dir}: its files are trusted as they are now")

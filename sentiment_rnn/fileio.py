@@ -97,9 +97,9 @@ def write_json_atomic(path: Path, data: object) -> None:
 MAX_RUN_FILE = 1 << 30  # bytes: a run file larger than this is not one we wrote
 
 
-def read_bytes(path: Path) -> bytes:
-    """A run file's bytes, read only if it is a regular file (never blocks on a FIFO)."""
-    path = Path(path)
+def _open_regular(path: Path) -> int:
+    """A file descriptor of `path`, opened only if it is a regular file of at most MAX_RUN_FILE
+    bytes (never blocks on a FIFO)."""
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     except FileNotFoundError:
@@ -114,7 +114,13 @@ def read_bytes(path: Path) -> bytes:
     if info.st_size > MAX_RUN_FILE:
         os.close(fd)
         raise RunFolderError(f"{path.parent}: {path.name} is too large ({info.st_size:,} bytes)")
-    with os.fdopen(fd, "rb") as f:
+    return fd
+
+
+def read_bytes(path: Path) -> bytes:
+    """A run file's bytes, read only if it is a regular file (never blocks on a FIFO)."""
+    path = Path(path)
+    with os.fdopen(_open_regular(path), "rb") as f:
         try:
             return f.read()
         except OSError as exc:
@@ -122,17 +128,54 @@ def read_bytes(path: Path) -> bytes:
                                  f"({exc.strerror})") from None
 
 
-def read_json(path: Path) -> object:
+def read_lines_bytes(path: Path, most: int) -> tuple[bytes | None, int]:
+    """A text run file's bytes and its number of lines, read in blocks: the bytes (None) are
+    kept only while there are at most `most` lines, so a file of too many lines is counted in
+    bounded memory and refused before anything decodes or splits it."""
     path = Path(path)
-    data = read_bytes(path)
+    blocks, newlines, last = [], 0, b""
+    with os.fdopen(_open_regular(path), "rb") as f:
+        try:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                newlines += block.count(b"\n")
+                last = block
+                if blocks is not None and newlines <= most:
+                    blocks.append(block)
+                else:
+                    blocks = None
+        except OSError as exc:
+            raise RunFolderError(f"{path.parent}: {path.name} cannot be read "
+                                 f"({exc.strerror})") from None
+    lines = newlines + (1 if last and not last.endswith(b"\n") else 0)
+    return (b"".join(blocks) if blocks is not None and lines <= most else None), lines
+
+
+def _no_duplicate_keys(pairs: list) -> dict:
+    """A JSON object, refused if a key appears twice (json keeps the last one silently)."""
+    seen = set()
+    for key, _ in pairs:
+        if key in seen:
+            raise ValueError(f"duplicate key {json.dumps(key)[:60]}")
+        seen.add(key)
+    return dict(pairs)
+
+
+def parse_json(data: bytes, path: Path) -> object:
+    """The JSON in a run file's bytes; RunFolderError if it is not valid, nested too deeply,
+    or has an object with a key twice."""
+    path = Path(path)
     try:
-        return json.loads(data.decode("utf-8"))
+        return json.loads(data.decode("utf-8"), object_pairs_hook=_no_duplicate_keys)
     except RecursionError:
         raise RunFolderError(f"{path.parent}: {path.name} is not usable JSON (nested too "
                              f"deeply)") from None
     except (UnicodeDecodeError, ValueError) as exc:  # JSONDecodeError, 5,000-digit integers
         why = str(exc).split(";")[0][:200]
         raise RunFolderError(f"{path.parent}: {path.name} is not valid JSON ({why})") from None
+
+
+def read_json(path: Path) -> object:
+    return parse_json(read_bytes(Path(path)), path)
 
 
 def sha256_file(path: Path) -> str:

@@ -9,7 +9,8 @@
     learning_curves.png  the same history drawn, the best epoch marked (plots.py)
     vectors.tsv, metadata.tsv  the best embedding and its words for the Embedding Projector
     state.json       training progress: last finished epoch, best epoch, early-stopping count,
-                     the sha256 of model.keras and weights.npz, the name of the checkpoint
+                     the sha256 of model.keras and weights.npz (and of config.json and
+                     vocab.txt under settings_sha256), the name of the checkpoint
     checkpoint-NNN.keras  the model after the last finished epoch NNN, with optimizer state
     .lock            held (flock) by the one process training or resuming the run
 
@@ -23,7 +24,8 @@ elsewhere never moves it). Run files are read only if they are regular files (a 
 folder in their place is an error, never a hang) of bounded size (FILE_LIMITS; the model
 files by the configuration's weight count). A model file whose sha256 state.json does not
 record is refused as unverified: `sentiment-rnn seal` (sealing.py) records the files of a run
-edited on purpose.
+edited on purpose. config.json and vocab.txt are checked against settings_sha256 the same way
+when state.json records it (a run written by 0.3.0 or earlier has none: they load unverified).
 """
 
 from __future__ import annotations
@@ -34,14 +36,15 @@ import hashlib
 import os
 import shlex
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 from .config import FILE_LIMITS, TrainConfig
 from .errors import ConfigError, RunFolderError
-from .fileio import MAX_RUN_FILE, read_bytes, read_json, write_json_atomic, write_text_atomic
-from .runstate import check_state
+from .fileio import (MAX_RUN_FILE, parse_json, read_bytes, read_json, write_json_atomic,
+                     write_text_atomic)
+from .runstate import SETTINGS_FILES, check_state
 from .text import Vocabulary
 
 DEFAULT_MODELS_DIR = Path("models")
@@ -156,6 +159,7 @@ class Run:
     path: Path
     config: TrainConfig
     vocab: Vocabulary
+    settings: dict = field(default_factory=dict)  # sha256 of config.json, vocab.txt as loaded
 
     config_file = property(lambda self: self.path / "config.json")
     vocab_file = property(lambda self: self.path / "vocab.txt")
@@ -184,6 +188,20 @@ class Run:
             return {}
         return check_state(read_json(check_size(self.state_file)), self.path)
 
+    def settings_sha256(self) -> dict:
+        """The sha256 of config.json and vocab.txt as they are on disk now (training records
+        them in state.json: it wrote them, and holds the run's lock)."""
+        return {name: hashlib.sha256(read_bytes(check_size(self.path / name))).hexdigest()
+                for name in SETTINGS_FILES}
+
+    def verify_settings(self) -> None:
+        """Check the loaded config.json and vocab.txt against state.json's settings_sha256;
+        nothing to check when state.json has none (a run from 0.3.0 or earlier)."""
+        recorded = self.state().get("settings_sha256")
+        for name in SETTINGS_FILES:
+            if recorded is not None and recorded[name] != self.settings.get(name):
+                raise _damaged(self.path, name)
+
     def file_limit(self, name: str) -> int:
         """The most bytes a model file of this run's configuration can take: weights.npz
         holds each weight once (at most float64), model.keras also the optimizer's state."""
@@ -206,17 +224,14 @@ class Run:
             if _matches(state, path.name, hashlib.sha256(data).hexdigest()):
                 return data
             newer = self.state()
-            seal = f"sentiment-rnn seal {shlex.quote(str(self.path))}"
             if newer == state and not _recorded(state, path.name):
                 why = ("state.json records no sha256 for it" if self.state_file.exists() or
                        self.state_file.is_symlink() else "state.json, which records the sha256 "
                        "of the model files, is missing")
                 raise RunFolderError(f"{self.path}: {path.name} is unverified ({why}); if you "
-                                     f"changed the run on purpose, seal it: {seal}")
+                                     f"changed the run on purpose, seal it: {_seal(self.path)}")
             if newer == state:
-                raise RunFolderError(f"{self.path}: {path.name} is damaged (its sha256 differs "
-                                     f"from the one recorded in state.json); if you changed "
-                                     f"it on purpose, seal the run: {seal}")
+                raise _damaged(self.path, path.name)
             state = newer
         raise RunFolderError(f"{self.path}: {path.name} kept changing while it was read")
 
@@ -225,6 +240,16 @@ class Run:
         for name in self.state().get("sha256", {}):
             if name != skip:
                 self.read_verified(self.path / name)
+
+
+def _seal(run_dir: Path) -> str:
+    return f"sentiment-rnn seal {shlex.quote(str(run_dir))}"
+
+
+def _damaged(run_dir: Path, name: str) -> RunFolderError:
+    return RunFolderError(f"{run_dir}: {name} is damaged (its sha256 differs from the one "
+                          f"recorded in state.json); if you changed it on purpose, seal the "
+                          f"run: {_seal(run_dir)}")
 
 
 def _matches(state: dict, name: str, digest: str) -> bool:
@@ -249,19 +274,22 @@ def check_size(path: Path, limit: int | None = None) -> Path:
     return path
 
 
-def load_run(path: str | os.PathLike) -> Run:
-    """Read and cross-check a run folder's config and vocabulary. Loads no weights."""
+def load_run(path: str | os.PathLike, verify: bool = True) -> Run:
+    """Read and cross-check a run folder's config and vocabulary, then (`verify`) check their
+    bytes against the sha256 state.json records. Loads no weights."""
     path = Path(path)
     if not path.is_dir():
         raise RunFolderError(f"{path}: no such run folder")
-    meta = read_json(check_size(path / "config.json"))
+    config_bytes = read_bytes(check_size(path / "config.json"))
+    meta = parse_json(config_bytes, path / "config.json")
     if not isinstance(meta, dict) or "config" not in meta:
         raise RunFolderError(f"{path}: config.json has no \"config\" entry")
     try:
         config = TrainConfig.from_dict(meta["config"])
     except ConfigError as exc:
         raise RunFolderError(f"{path}: config.json is invalid ({exc})") from None
-    vocab = Vocabulary.load(path / "vocab.txt")
+    vocab_bytes = Vocabulary.read(path / "vocab.txt", config.vocab_size)  # counted first
+    vocab = Vocabulary.from_bytes(vocab_bytes, path / "vocab.txt")
     if len(vocab) != config.vocab_size:
         raise RunFolderError(f"{path}: vocab.txt has {len(vocab)} entries but config.json says "
                              f"vocab_size {config.vocab_size}")
@@ -272,7 +300,11 @@ def load_run(path: str | os.PathLike) -> Run:
     if expected != vocab.sha256():
         raise RunFolderError(f"{path}: vocab.txt does not match the sha256 in config.json "
                              f"(was it edited?)")
-    return Run(path, config, vocab)
+    digests = [hashlib.sha256(data).hexdigest() for data in (config_bytes, vocab_bytes)]
+    run = Run(path, config, vocab, dict(zip(("config.json", "vocab.txt"), digests)))
+    if verify:
+        run.verify_settings()
+    return run
 
 
 def set_latest(run_dir: Path, models_dir: Path = DEFAULT_MODELS_DIR) -> bool:

@@ -1,7 +1,8 @@
 """A run's state.json, checked field by field before anything trusts it.
 
 state.json is the commit point of each epoch (see runs.py): last finished epoch, best epoch,
-early-stopping count, history, the checkpoint's name and the sha256 of the model files.
+early-stopping count, history, the checkpoint's name, the sha256 of the model files and, under
+settings_sha256, of config.json and vocab.txt (absent in runs written by 0.3.0 and earlier).
 """
 
 from __future__ import annotations
@@ -15,9 +16,11 @@ from .errors import RunFolderError
 
 STATE_FIELDS = {"epoch": int, "best_epoch": int, "wait": int, "completed": bool,
                 "history": list, "checkpoint": str, "sha256": dict, "pending": dict,
+                "settings_sha256": dict,
                 "best_val_accuracy": (float, int, type(None)),
                 "best_val_loss": (float, int, type(None))}
 HISTORY_KEYS = ("loss", "accuracy", "val_loss", "val_accuracy")
+SETTINGS_FILES = ("config.json", "vocab.txt")  # sorted
 
 
 def check_state(state: object, run_dir: Path) -> dict:
@@ -40,6 +43,10 @@ def check_state(state: object, run_dir: Path) -> dict:
         for key, digest in state.get(name, {}).items():
             if key not in ("model.keras", "weights.npz") or not isinstance(digest, str):
                 raise bad(f"{name} has {json.dumps(key)[:40]}: {json.dumps(digest)[:70]}")
+    settings = state.get("settings_sha256")
+    if settings is not None and (sorted(settings) != list(SETTINGS_FILES) or not all(
+            isinstance(d, str) and len(d) == 64 for d in settings.values())):
+        raise bad(f"settings_sha256 is {json.dumps(settings)[:70]}")
     checkpoint = state.get("checkpoint")
     if checkpoint is not None and (Path(checkpoint).name != checkpoint or
                                    not checkpoint.startswith("checkpoint-")):

@@ -1,8 +1,10 @@
-"""Re-seal a run folder changed on purpose: check that its model files load, then record their
-sha256 in state.json, so that predict, evaluate, inspect and serve trust them again.
+"""Re-seal a run folder changed on purpose: check that its files load, then record the sha256 of
+its model files, config.json and vocab.txt in state.json, so that predict, evaluate, inspect,
+serve and --resume trust them again.
 
 Loading refuses a model file whose sha256 differs from state.json's, or that state.json does
-not record (state.json deleted): an edit is never trusted silently. `sentiment-rnn seal RUN_DIR`
+not record (state.json deleted), and a config.json or vocab.txt whose sha256 differs from
+state.json's settings_sha256: an edit is never trusted silently. `sentiment-rnn seal RUN_DIR`
 (or `sr.seal(run_dir)`) is the explicit way to say "these files are mine". It seals only what
 loads: config.json and vocab.txt consistent, weights.npz and model.keras as their loaders accept
 them (shapes, floating-point, finite; model.keras with safe_mode on). The bytes checked are the
@@ -27,7 +29,7 @@ from .runs import Run, RunLock, check_size, load_run
 @dataclass
 class Sealed:
     run_dir: Path
-    sha256: dict[str, str]  # file name -> sha256 now recorded in state.json
+    sha256: dict[str, str]  # file name -> sha256 now recorded in state.json (all four files)
     notes: list[str] = field(default_factory=list)  # e.g. the two files hold other weights
 
 
@@ -41,10 +43,10 @@ class _Candidate(Run):
 
 
 def seal(run_dir: str | os.PathLike) -> Sealed:
-    """Check that the run's model files load, then record their sha256 in state.json (the
-    rest of state.json is kept; a missing one is created). Holds the run's lock, so a run
-    that is training is refused."""
-    run = load_run(run_dir)
+    """Check that the run's config.json, vocab.txt and model files load, then record their
+    sha256 in state.json (the rest of state.json is kept; a missing one is created). Holds the
+    run's lock, so a run that is training is refused."""
+    run = load_run(run_dir, verify=False)  # checked as loaded: the digests are of those bytes
     with RunLock(run.path):
         state = run.state()  # an invalid state.json is named; delete it to start afresh
         files = {}
@@ -54,13 +56,14 @@ def seal(run_dir: str | os.PathLike) -> Sealed:
         if not files:
             raise RunFolderError(f"{run.path}: has neither weights.npz nor model.keras; "
                                  f"nothing to seal")
-        candidate = _Candidate(run.path, run.config, run.vocab)
+        candidate = _Candidate(run.path, run.config, run.vocab, run.settings)
         candidate.files = files
         notes = _check(candidate, files)
         digests = {name: hashlib.sha256(data).hexdigest() for name, data in files.items()}
         state = {k: v for k, v in state.items() if k != "pending"}
-        write_json_atomic(run.state_file, {**state, "sha256": digests})
-    return Sealed(run.path, digests, notes)
+        write_json_atomic(run.state_file, {**state, "sha256": digests,
+                                           "settings_sha256": run.settings})
+    return Sealed(run.path, {**digests, **run.settings}, notes)
 
 
 def _check(run: _Candidate, files: dict) -> list[str]:

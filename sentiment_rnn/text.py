@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import RunFolderError
-from .fileio import read_bytes
+from .fileio import read_bytes, read_lines_bytes
 
 PAD, OOV = 0, 1
 RESERVED = ("<pad>", "<oov>")
@@ -131,8 +131,15 @@ class Vocabulary:
         return hashlib.sha256(self.text().encode("utf-8")).hexdigest()
 
     @classmethod
-    def load(cls, path: Path) -> Vocabulary:
-        """From a vocab.txt file (a regular file, UTF-8, one word per line)."""
+    def load(cls, path: Path, size: int | None = None) -> Vocabulary:
+        """From a vocab.txt file (a regular file, UTF-8, one word per line), of `size` words
+        if given."""
+        return cls.from_bytes(cls.read(path, size), path)
+
+    @staticmethod
+    def read(path: Path, size: int | None = None) -> bytes:
+        """vocab.txt's bytes, refused unread past its byte bound, and, when it does not have
+        `size` lines, counted in bounded memory and refused before any decoding."""
         path = Path(path)
         if not (path.exists() or path.is_symlink()):
             raise RunFolderError(f"{path.parent}: the vocabulary file {path.name} is missing")
@@ -142,8 +149,20 @@ class Vocabulary:
         if path.is_file() and path.stat().st_size > limit:
             raise RunFolderError(f"{path.parent}: {path.name} is too large "
                                  f"({path.stat().st_size:,} bytes; at most {limit:,} are read)")
+        if size is None:
+            return read_bytes(path)
+        data, lines = read_lines_bytes(path, size)
+        if data is None or lines != size:
+            raise RunFolderError(f"{path.parent}: {path.name} has {lines} entries but "
+                                 f"config.json says vocab_size {size}")
+        return data
+
+    @classmethod
+    def from_bytes(cls, data: bytes, path: Path) -> Vocabulary:
+        """From vocab.txt's bytes (`path` names it in errors)."""
+        path = Path(path)
         try:
-            lines = read_bytes(path).decode("utf-8").split("\n")
+            lines = data.decode("utf-8").split("\n")
         except UnicodeDecodeError as exc:
             raise RunFolderError(f"{path.parent}: cannot read {path.name} ({exc})") from None
         if lines and lines[-1] == "":

@@ -300,6 +300,7 @@ def _fit(run: Run, model, state: dict, train_part, val_part, models_dir: Path,
     compile_model(model, config, teacher=taught, optimizer=getattr(model, "optimizer", None))
     average = WeightAverage(model)
     val_batches = sorted_batches(lengths(x_val), config.batch_size)
+    state["settings_sha256"] = run.settings_sha256()  # config.json is final: written once
     committed = copy.deepcopy(state)  # what state.json holds now
     with StopOnSignal() as stopper:
         for epoch in range(state["epoch"], config.epochs):

@@ -122,7 +122,16 @@ def damage_config_bad_value(run):
     return "config.json is invalid (max_len must be a whole number >= 1, got -5)"
 
 
+def as_legacy(run):
+    """Drop state.json's sha256 of config.json and vocab.txt (as 0.3.0 wrote runs), so that the
+    checks behind that one are reached."""
+    state = json.loads((run / "state.json").read_text())
+    del state["settings_sha256"]
+    (run / "state.json").write_text(json.dumps(state))
+
+
 def damage_config_units(run):
+    as_legacy(run)
     meta = json.loads((run / "config.json").read_text())
     meta["config"]["units"] = 64
     (run / "config.json").write_text(json.dumps(meta))
@@ -136,6 +145,7 @@ def damage_missing_vocab(run):
 
 def damage_vocab_size(run):
     """A consistent-looking folder whose vocabulary is larger than the embedding."""
+    as_legacy(run)
     with open(run / "vocab.txt", "a") as f:
         f.write("extra\n")
     meta = json.loads((run / "config.json").read_text())

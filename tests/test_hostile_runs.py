@@ -160,6 +160,7 @@ def test_resume_after_lowering_epochs_finishes_the_run_with_a_word(run_copy, tin
     meta = json.loads((run_copy / "config.json").read_text())
     meta["config"]["epochs"] = 5
     (run_copy / "config.json").write_text(json.dumps(meta))
+    assert invoke("seal", run_copy).exit_code == 0  # an edit is refused until it is sealed
     result = invoke("train", "--resume", run_copy, "--data-dir", tiny_data_dir)
     assert result.exit_code == 0, result.output
     assert "8 epochs are finished and config.json now says at most 5: the run is complete" \

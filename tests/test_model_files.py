@@ -315,7 +315,8 @@ def test_seal_refuses_files_that_do_not_load(run_copy, damage, delete_state):
 def test_the_api_seals_too_and_an_unchanged_run_has_nothing_to_note(run_copy):
     (run_copy / "state.json").unlink()
     sealed = sr.seal(run_copy)
-    assert sealed.notes == [] and sorted(sealed.sha256) == ["model.keras", "weights.npz"]
+    assert sealed.notes == [] and sorted(sealed.sha256) == ["config.json", "model.keras",
+                                                            "vocab.txt", "weights.npz"]
     assert sr.load(run_copy).predict("great") > 0.5
 
 
@@ -507,3 +508,152 @@ def test_long_double_weights_are_refused_without_a_warning(run_copy):
     one_line_error(result, f"{run_copy}: weights.npz is unusable (weight W_hh holds "
                            f"{np.dtype(np.longdouble).name}; only float16, float32, float64 are "
                            f"read)")
+
+
+# --- 3. config.json and vocab.txt are sealed too ----------------------------------------------------
+
+DAMAGED = ("{run}: {name} is damaged (its sha256 differs from the one recorded in state.json); "
+           "if you changed it on purpose, seal the run: sentiment-rnn seal {run}")
+
+
+def _config(run, edit):
+    meta = json.loads((run / "config.json").read_text())
+    edit(meta)
+    (run / "config.json").write_text(json.dumps(meta, indent=2))
+    return "config.json"
+
+
+def _swap_vocab(run):
+    """`great` swapped with the next word, and config.json's vocabulary sha256 made to match."""
+    words = (run / "vocab.txt").read_text().split("\n")
+    i = words.index("great")
+    words[i], words[i + 1] = words[i + 1], words[i]
+    (run / "vocab.txt").write_text("\n".join(words))
+    digest = hashlib.sha256((run / "vocab.txt").read_bytes()).hexdigest()
+    _config(run, lambda m: m["vocab"].update(sha256=digest))
+    return "config.json"  # the first file checked that differs
+
+
+SETTING_EDITS = {
+    "max_len": lambda r: _config(r, lambda m: m["config"].update(max_len=1)),
+    "drop_oov": lambda r: _config(r, lambda m: m["config"].update(
+        drop_oov=not m["config"]["drop_oov"])),
+    "seed": lambda r: _config(r, lambda m: m["config"].update(seed=8)),
+    "versions": lambda r: _config(r, lambda m: m.update(versions={})),
+    "whitespace": lambda r: ((r / "config.json").write_text(
+        (r / "config.json").read_text() + "\n"), "config.json")[1],
+    "vocab swap": _swap_vocab,
+}
+
+
+@pytest.mark.parametrize("edit", SETTING_EDITS.values(), ids=SETTING_EDITS)
+def test_an_edited_config_or_vocab_is_damaged_until_sealed(run_copy, edit):
+    before = _probability(invoke("predict", "--model", run_copy, "--json", "great film"))
+    name = edit(run_copy)
+    message = DAMAGED.format(run=run_copy, name=name)
+    for args in (["predict", "great film"], ["inspect", "--check", "0"],
+                 ["predict", "--backend", "keras", "great film"]):
+        one_line_error(invoke(args[0], "--model", run_copy, *args[1:]), message)
+    with pytest.raises(RunFolderError) as caught:
+        sr.load(run_copy)
+    assert str(caught.value) == message
+    sealed = invoke("seal", run_copy)
+    assert sealed.exit_code == 0, sealed.output
+    digest = hashlib.sha256((run_copy / name).read_bytes()).hexdigest()
+    assert f"{name}  sha256 {digest}" in sealed.stdout
+    assert json.loads((run_copy / "state.json").read_text())["settings_sha256"][name] == digest
+    after = _probability(invoke("predict", "--model", run_copy, "--json", "great film"))
+    assert 0 < after < 1
+    if "max_len" in str(edit) or edit is _swap_vocab:
+        assert after != before
+
+
+def test_an_edited_vocab_alone_is_damaged(run_copy):
+    """vocab.txt without its trailing newline: the same words, so config.json still agrees."""
+    (run_copy / "vocab.txt").write_bytes((run_copy / "vocab.txt").read_bytes()[:-1])
+    message = DAMAGED.format(run=run_copy, name="vocab.txt")
+    one_line_error(invoke("predict", "--model", run_copy, "great"), message)
+    assert sr.seal(run_copy).sha256["vocab.txt"] == \
+        hashlib.sha256((run_copy / "vocab.txt").read_bytes()).hexdigest()
+    assert 0 < sr.load(run_copy).predict("great") < 1
+
+
+def test_training_records_config_and_vocab(run_copy):
+    state = json.loads((run_copy / "state.json").read_text())
+    assert state["settings_sha256"] == {
+        name: hashlib.sha256((run_copy / name).read_bytes()).hexdigest()
+        for name in ("config.json", "vocab.txt")}
+
+
+def _extra_word(run):
+    with open(run / "vocab.txt", "a") as f:
+        f.write("extra\n")
+    return "vocab.txt has 29 entries but config.json says vocab_size 28"
+
+
+@pytest.mark.parametrize("damage", [
+    lambda r: _config(r, lambda m: m["config"].update(max_len=-5)) and
+    "config.json is invalid (max_len must be a whole number >= 1, got -5)",
+    lambda r: _config(r, lambda m: m["vocab"].update(sha256="0" * 64)) and
+    "vocab.txt does not match the sha256 in config.json (was it edited?)",
+    _extra_word])
+def test_seal_refuses_a_config_or_vocab_that_does_not_load(run_copy, damage):
+    state = (run_copy / "state.json").read_bytes()
+    message = f"{run_copy}: {damage(run_copy)}"
+    one_line_error(invoke("seal", run_copy), message)
+    assert (run_copy / "state.json").read_bytes() == state
+
+
+def _duplicate_max_len(meta):
+    return json.dumps(meta).replace('"max_len": 12', '"max_len": 12, "max_len": 1', 1)
+
+
+@pytest.mark.parametrize("write, key", [
+    (_duplicate_max_len, '"max_len"'),
+    (lambda meta: '{"versions": {}, ' + json.dumps(meta)[1:], '"versions"'),
+])
+def test_a_duplicate_key_in_config_json_is_refused(run_copy, write, key):
+    meta = json.loads((run_copy / "config.json").read_text())
+    text = write(meta)
+    assert text.count(key) == 2
+    (run_copy / "config.json").write_text(text)
+    message = f"{run_copy}: config.json is not valid JSON (duplicate key {key})"
+    one_line_error(invoke("predict", "--model", run_copy, "great"), message)
+    one_line_error(invoke("seal", run_copy), message)
+
+
+@pytest.mark.parametrize("key", ["epoch", "sha256"])
+def test_a_duplicate_key_in_state_json_is_refused(run_copy, key):
+    text = (run_copy / "state.json").read_text()
+    value = json.dumps(json.loads(text)[key])
+    (run_copy / "state.json").write_text("{" + f'"{key}": {value}, ' + text.lstrip()[1:])
+    one_line_error(invoke("predict", "--model", run_copy, "great"),
+                   f"{run_copy}: state.json is not valid JSON (duplicate key \"{key}\")")
+
+
+@pytest.mark.parametrize("lines", [29, 3_000_000])
+def test_a_vocab_of_too_many_lines_is_refused_in_bounded_memory(run_copy, lines):
+    words = "".join(f"w{i}\n" for i in range(lines)).encode()
+    (run_copy / "vocab.txt").write_bytes(words)
+    tracemalloc.start()
+    try:
+        with pytest.raises(RunFolderError) as caught:
+            sr.load(run_copy)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert str(caught.value) == (f"{run_copy}: vocab.txt has {lines} entries but config.json "
+                                 f"says vocab_size 28")
+    assert peak < 4 << 20 < len(words) or lines < 100
+
+
+def test_a_run_without_settings_sha256_still_loads(run_copy):
+    """A run written by 0.3.0 or earlier records only the model files: it loads as before."""
+    state = json.loads((run_copy / "state.json").read_text())
+    del state["settings_sha256"]
+    (run_copy / "state.json").write_text(json.dumps(state))
+    _config(run_copy, lambda m: m.update(versions={}))  # not recorded, so not checked
+    assert 0 < _probability(invoke("predict", "--model", run_copy, "--json", "great")) < 1
+    assert sr.load(run_copy).predict("great") > 0
+    sr.seal(run_copy)  # now recorded
+    assert "settings_sha256" in json.loads((run_copy / "state.json").read_text())
