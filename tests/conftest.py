@@ -21,6 +21,15 @@ NEGATIVE = ["awful", "boring", "worst", "terrible", "waste", "bad", "dull", "stu
 NEUTRAL = ["the", "movie", "film", "was", "a", "and", "story", "plot", "it", "this"]
 
 
+def sigint_as_a_terminal_gives_it() -> None:
+    """preexec_fn of a subprocess that a test sends Ctrl-C: SIGINT back to its default, so the
+    test holds when pytest itself was started with SIGINT ignored (`nohup ... &`), which the
+    child would inherit and, rightly, keep."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def tiny_corpus(n: int, offset: int = 0) -> list[tuple[str, int]]:
     """n deterministic labelled reviews: neutral words around two sentiment words."""
     rows = []

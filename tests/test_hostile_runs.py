@@ -13,7 +13,7 @@ import time
 import pytest
 from click.testing import CliRunner
 
-from conftest import TINY_TRAIN_ARGS
+from conftest import TINY_TRAIN_ARGS, sigint_as_a_terminal_gives_it
 from sentiment_rnn.cli import main
 from sentiment_rnn.errors import RunFolderError
 from sentiment_rnn.predict import Predictor
@@ -221,7 +221,7 @@ def test_sigint_during_a_long_predict_stops_without_a_traceback(trained_run):
     when Ctrl-C comes, whatever the machine's speed."""
     proc = subprocess.Popen([*CLI, "predict", "--model", str(trained_run), "--file", "-",
                              "--jobs", "1"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE)
+                            stderr=subprocess.PIPE, preexec_fn=sigint_as_a_terminal_gives_it)
     proc.stdin.write(b"great fun and a wonderful story\n" * 2500)  # 2 full chunks, then a wait
     proc.stdin.flush()
     assert b"great fun and a wonderful story" in proc.stdout.readline()  # it is at work

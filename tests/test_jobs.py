@@ -22,6 +22,8 @@ from sentiment_rnn.output import classify_stream
 from sentiment_rnn.parallel import classify_parallel
 from sentiment_rnn.predict import Predictor
 
+from conftest import sigint_as_a_terminal_gives_it
+
 CLI = [sys.executable, "-m", "sentiment_rnn"]
 WORDS = ["great", "awful", "fun", "boring", "the", "film", "was", "zyzzyva", "café", "Ünïcode"]
 N = 3500  # four chunks of 1,000
@@ -188,7 +190,8 @@ def test_ctrl_c_stops_the_workers_without_tracebacks(trained_run):
     the main process waits for more input."""
     proc = subprocess.Popen([*CLI, "predict", "--model", str(trained_run), "--file", "-",
                              "--jobs", "2"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, start_new_session=True)
+                            stderr=subprocess.PIPE, start_new_session=True,
+                            preexec_fn=sigint_as_a_terminal_gives_it)
     try:
         proc.stdin.write("".join(t + "\n" for t in TEXTS[:2500]).encode())
         proc.stdin.flush()
