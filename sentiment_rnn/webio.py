@@ -17,6 +17,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 
+from .fileio import unique_keys
+
 MAX_INSTANCES = 1000  # texts in one predict request
 MAX_DIGITS = 100  # digits of an integer in a request body
 MAX_METRICS = 1 << 20  # bytes of a metrics.json that `serve --metrics` reads
@@ -109,16 +111,6 @@ def _float(text: str) -> float:
     return value
 
 
-def _object(pairs: list) -> dict:
-    """A JSON object, refused if a key is given twice (one pass: linear in the keys)."""
-    out = {}
-    for key, value in pairs:
-        if key in out:
-            raise ValueError(f"the key {json.dumps(key)[:60]} is given twice")
-        out[key] = value
-    return out
-
-
 async def parse(request: Request, model: type[BaseModel]) -> Any:
     """The body (application/json, checked by the Guard) as `model`, or a BadRequest; parsed
     in the thread pool, so a large body never holds up the event loop."""
@@ -131,7 +123,7 @@ def _validated(body: bytes, model: type[BaseModel]) -> Any:
         raise BadRequest("the body is empty: send a JSON object", 400)
     try:
         data = json.loads(body.decode("utf-8"), parse_constant=_refuse_constant,
-                          parse_int=_int, parse_float=_float, object_pairs_hook=_object)
+                          parse_int=_int, parse_float=_float, object_pairs_hook=unique_keys)
     except UnicodeDecodeError:
         raise BadRequest("the body is not UTF-8 text", 400) from None
     except json.JSONDecodeError as exc:

@@ -617,7 +617,7 @@ def test_a_duplicate_key_in_config_json_is_refused(run_copy, write, key):
     text = write(meta)
     assert text.count(key) == 2
     (run_copy / "config.json").write_text(text)
-    message = f"{run_copy}: config.json is not valid JSON (duplicate key {key})"
+    message = f"{run_copy}: config.json is not valid JSON (the key {key} is given twice)"
     one_line_error(invoke("predict", "--model", run_copy, "great"), message)
     one_line_error(invoke("seal", run_copy), message)
 
@@ -628,7 +628,7 @@ def test_a_duplicate_key_in_state_json_is_refused(run_copy, key):
     value = json.dumps(json.loads(text)[key])
     (run_copy / "state.json").write_text("{" + f'"{key}": {value}, ' + text.lstrip()[1:])
     one_line_error(invoke("predict", "--model", run_copy, "great"),
-                   f"{run_copy}: state.json is not valid JSON (duplicate key \"{key}\")")
+                   f"{run_copy}: state.json is not valid JSON (the key \"{key}\" is given twice)")
 
 
 @pytest.mark.parametrize("lines", [29, 3_000_000])
