@@ -81,7 +81,7 @@ def bucketed_counts(x_train: np.ndarray, x_val: np.ndarray, batch_size: int, see
                     epoch: int = 1) -> dict:
     """Cell steps sentiment-rnn computes in one epoch, padding included: each batch runs to its
     longest review (the same batches as `train` builds for 0-based `epoch`)."""
-    from sentiment_rnn.batching import lengths, shuffled_buckets, sorted_batches
+    from sentiment_rnn.nn.batching import lengths, shuffled_buckets, sorted_batches
 
     train_len, val_len = lengths(x_train), lengths(x_val)
     rng = np.random.default_rng([seed, epoch])

@@ -30,7 +30,7 @@ from pathlib import Path
 
 def write_reviews(path: Path, limit: int | None, data_dir: str | None) -> int:
     """The test split's reviews, one a line; how many."""
-    from sentiment_rnn.data import load_split
+    from sentiment_rnn.data.imdb import load_split
 
     texts, _ = load_split("test", data_dir, limit=limit)
     with open(path, "w", encoding="utf-8") as f:

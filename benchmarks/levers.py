@@ -21,10 +21,10 @@ from pathlib import Path
 import numpy as np
 
 from sentiment_rnn.config import TrainConfig
-from sentiment_rnn.predict import Predictor
-from sentiment_rnn.readers import read_labelled
-from sentiment_rnn.shorttexts import short_texts
-from sentiment_rnn.training import train
+from sentiment_rnn.prediction.predictor import Predictor
+from sentiment_rnn.files.readers import read_labelled
+from sentiment_rnn.evaluation.short_texts import short_texts
+from sentiment_rnn.training.train import train
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 

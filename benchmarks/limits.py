@@ -14,7 +14,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from sentiment_rnn.cli import main as cli
+from sentiment_rnn.cli.commands import main as cli
 
 LONG_MIDDLE = ("The plot follows a detective and his partner through the city as they "
                "question witnesses, read old letters and drive from one house to the next. ")

@@ -57,8 +57,8 @@ class EpochTimer(tf.keras.callbacks.Callback):
 def same_ids(args) -> dict:
     """sentiment-rnn's ids through a plain tf.data pipeline: every batch padded to 200."""
     from sentiment_rnn.config import TrainConfig
-    from sentiment_rnn.model import build_model, compile_model
-    from sentiment_rnn.prepare import prepare
+    from sentiment_rnn.nn.keras_model import build_model, compile_model
+    from sentiment_rnn.data.prepare import prepare
 
     config = TrainConfig(seed=args.seed, limit=args.limit, teacher="none")  # `train --teacher none`
     started = time.perf_counter()

@@ -50,8 +50,8 @@ def make_base(out: str) -> None:
     from collections import Counter
 
     import numpy as np
-    from sentiment_rnn.data import load_split
-    from sentiment_rnn.text import tokenize
+    from sentiment_rnn.data.imdb import load_split
+    from sentiment_rnn.text.vocabulary import tokenize
 
     texts, labels = load_split("train")
     pos, neg = Counter(), Counter()
@@ -80,9 +80,9 @@ def make_data(base: str, n: str, out: str, seed: int = 11) -> None:
 def prepare_only(data: str, folder: str) -> None:
     """prepare() as train calls it; prints one JSON line of what it made."""
     import numpy as np
-    from sentiment_rnn.batching import shuffled_buckets, sorted_batches
+    from sentiment_rnn.nn.batching import shuffled_buckets, sorted_batches
     from sentiment_rnn.config import TrainConfig
-    from sentiment_rnn.prepare import prepare
+    from sentiment_rnn.data.prepare import prepare
 
     config = TrainConfig(data=data) if data else TrainConfig()  # "": the IMDB train split
     folder = Path(folder)
@@ -114,7 +114,7 @@ def counters(base: str) -> None:
     """Peak bytes of Vocabulary.build (label-aware) per distinct word, at growing review counts."""
     import tracemalloc
 
-    from sentiment_rnn.text import Vocabulary, tokenize
+    from sentiment_rnn.text.vocabulary import Vocabulary, tokenize
 
     rows = [json.loads(line) for line in open(base, encoding="utf-8")]
     tokens = [tokenize(r["text"]) for r in rows]

@@ -28,7 +28,7 @@ import numpy as np
 
 def keras_eager(model):
     """ids -> P(positive) calling the model eagerly over the same batches as the NumPy pass."""
-    from sentiment_rnn.batching import lengths, sorted_batches, trim
+    from sentiment_rnn.nn.batching import lengths, sorted_batches, trim
 
     def predict(ids: np.ndarray) -> np.ndarray:
         out = np.empty(len(ids))
@@ -45,11 +45,11 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=None, help="first N test reviews only")
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
-    from sentiment_rnn import quiet
-    from sentiment_rnn.data import load_split
-    from sentiment_rnn.predict import Predictor
+    from sentiment_rnn import _tf
+    from sentiment_rnn.data.imdb import load_split
+    from sentiment_rnn.prediction.predictor import Predictor
 
-    quiet.tensorflow()
+    _tf.tensorflow()
     texts, _ = load_split("test", limit=args.limit)
     numpy_predictor = Predictor(args.run_dir, "numpy")
     keras_predictor = Predictor(args.run_dir, "keras")

@@ -13,7 +13,7 @@ __all__ = ["Model", "Trace", "TrainedRun", "evaluate", "load", "seal", "train", 
 
 def __getattr__(name):  # imported on first use: `import sentiment_rnn` stays instant
     if name in ("Model", "Trace", "TrainedRun", "evaluate", "load", "seal", "train"):
-        from . import api
+        from sentiment_rnn import api
 
         return getattr(api, name)
     raise AttributeError(f"module 'sentiment_rnn' has no attribute {name!r}")

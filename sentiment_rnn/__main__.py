@@ -9,7 +9,7 @@ import sys
 
 def entry() -> None:
     try:
-        from .cli import run
+        from sentiment_rnn.cli.commands import run
     except KeyboardInterrupt:
         sys.exit(130)
     run()

@@ -40,7 +40,7 @@ class Trace:
         return self._report["label"]
 
     def plot(self):
-        from .plots import trace_figure
+        from sentiment_rnn.evaluation.plots import trace_figure
 
         return trace_figure(self._report)
 
@@ -78,7 +78,7 @@ class Model:
     """A trained run on the NumPy path: no TensorFlow is imported."""
 
     def __init__(self, run_dir: str | os.PathLike):
-        from .predict import Predictor
+        from sentiment_rnn.prediction.predictor import Predictor
 
         self.run_dir = Path(run_dir)
         self._predictor = Predictor(self.run_dir, "numpy")
@@ -95,7 +95,7 @@ class Model:
     def ids(self, text: str) -> list[int]:
         """The ids the network reads for a text, in order: tokens looked up, out-of-vocabulary
         words dropped (or read as 1) and only the last max_len kept, as in training."""
-        from .text import to_ids, tokenize
+        from sentiment_rnn.text.vocabulary import to_ids, tokenize
 
         c = self.config
         return to_ids(tokenize(text), self.run.vocab, c.max_len, c.drop_oov)
@@ -106,21 +106,21 @@ class Model:
 
     def classify(self, texts: str | Sequence[str], threshold: float = 0.5) -> list[str]:
         """positive, negative, or unknown (no word the model knows) for each text."""
-        from .predict import UNKNOWN, label
+        from sentiment_rnn.prediction.predictor import UNKNOWN, label
 
         if not 0 <= threshold <= 1:
             raise ValueError(f"threshold must be between 0 and 1, got {threshold!r}")
         return [UNKNOWN if np.isnan(p) else label(p, threshold) for p in self.predict(texts)]
 
     def trace(self, text: str) -> Trace:
-        from .inside import trace
+        from sentiment_rnn.inspection.trace import trace
 
         return Trace(trace(self.run_dir, text, loaded=self._loaded))
 
     def overview(self) -> dict:
         """The weights, the spectral radius of W_hh and the top words (`inspect --json
         --check 0`)."""
-        from .inside import overview
+        from sentiment_rnn.inspection.trace import overview
 
         return overview(self.run_dir, check=0, loaded=self._loaded)
 
@@ -141,7 +141,7 @@ def _texts(texts: str | Sequence[str]) -> list[str]:
 
 def load(run_dir: str | os.PathLike | None = None) -> Model:
     """The run in `run_dir`, else models/latest, ready to predict with NumPy."""
-    from .runs import resolve_run_dir
+    from sentiment_rnn.files.run_folder import resolve_run_dir
 
     return Model(resolve_run_dir(run_dir))
 
@@ -164,9 +164,9 @@ def train(data: str | os.PathLike | None = None, *, run_dir=None, data_dir=None,
     dataset. Prints nothing unless `progress=True`."""
     import json
 
-    from .columns import label_values
-    from .config import TrainConfig
-    from .training import train as run_training
+    from sentiment_rnn.files.columns import label_values
+    from sentiment_rnn.config import TrainConfig
+    from sentiment_rnn.training.train import train as run_training
 
     for name in ("positive", "negative"):  # "4,5", 5 or [4, 5], as the CLI reads them
         if name in settings:
@@ -190,9 +190,9 @@ def evaluate(model: Model | str | os.PathLike | None = None, data=None, *, data_
     """The metrics `sentiment-rnn evaluate --json` prints: on `data` (a labelled file), else
     the run's test split. `options`: skip_bad, text_column, label_column, positive, negative,
     with_baselines."""
-    from .columns import label_values
-    from .evaluation import run_evaluation
-    from .runs import resolve_run_dir
+    from sentiment_rnn.files.columns import label_values
+    from sentiment_rnn.evaluation.evaluate import run_evaluation
+    from sentiment_rnn.files.run_folder import resolve_run_dir
 
     run_dir = model.run_dir if isinstance(model, Model) else resolve_run_dir(model)
     skip_bad = options.pop("skip_bad", False)
@@ -208,6 +208,6 @@ def seal(run_dir: str | os.PathLike):
     """Trust a run folder's files as they are now, after changing them on purpose
     (`sentiment-rnn seal`): checks that they load, then records their sha256 in state.json.
     Returns a `Sealed` with the recorded `sha256` and `notes`."""
-    from .sealing import seal as seal_run
+    from sentiment_rnn.prediction.sealing import seal as seal_run
 
     return seal_run(run_dir)

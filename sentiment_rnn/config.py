@@ -11,7 +11,7 @@ import os
 import re
 from dataclasses import dataclass, fields
 
-from .errors import ConfigError
+from sentiment_rnn.errors import ConfigError
 
 VOCAB_METHODS = ("label-aware", "frequency")
 # who labels the unlabelled texts: TF-IDF + logistic regression, its features scaled by

@@ -45,9 +45,9 @@ def tiny_corpus(n: int, offset: int = 0) -> list[tuple[str, int]]:
 
 def write_tfds_imdb(root: Path, splits: dict[str, list[tuple[str, int]]]) -> Path:
     """Write `splits` as a prepared tfds `imdb_reviews/plain_text/1.0.0` under root."""
-    from sentiment_rnn import quiet
+    from sentiment_rnn import _tf
 
-    tf = quiet.tensorflow()
+    tf = _tf.tensorflow()
     folder = root / "imdb_reviews" / "plain_text" / "1.0.0"
     folder.mkdir(parents=True)
     split_info = []
@@ -122,7 +122,7 @@ def trained_run(tiny_data_dir, tmp_path_factory) -> Path:
     """One small run trained through the CLI on the tiny dataset; copy it before changing it."""
     from click.testing import CliRunner
 
-    from sentiment_rnn.cli import main
+    from sentiment_rnn.cli.commands import main
 
     workdir = tmp_path_factory.mktemp("work")
     run_dir = workdir / "models" / "tiny"
@@ -151,7 +151,7 @@ def taught_run(teacher_data_dir, tmp_path_factory) -> Path:
     copy it before changing it."""
     from click.testing import CliRunner
 
-    from sentiment_rnn.cli import main
+    from sentiment_rnn.cli.commands import main
 
     workdir = tmp_path_factory.mktemp("taught")
     run_dir = workdir / "models" / "taught"

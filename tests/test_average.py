@@ -12,11 +12,11 @@ import numpy as np
 import pytest
 
 from sentiment_rnn.config import TrainConfig
-from sentiment_rnn.epochs import WeightAverage, targets
-from sentiment_rnn.model import (agreement, averaging_adam, build_model, compile_model,
+from sentiment_rnn.nn.callbacks import WeightAverage, targets
+from sentiment_rnn.nn.keras_model import (agreement, averaging_adam, build_model, compile_model,
                                  custom_objects, weight_arrays)
-from sentiment_rnn.numpy_rnn import NAMES
-from sentiment_rnn.predict import THRESHOLD, is_positive, label
+from sentiment_rnn.nn.numpy_rnn import NAMES
+from sentiment_rnn.prediction.predictor import THRESHOLD, is_positive, label
 
 from conftest import TINY_TRAIN_ARGS
 
@@ -122,7 +122,7 @@ def _train(data_dir, cwd, run, *extra):
 
 
 def _checkpoint(run):
-    from sentiment_rnn.training import load_checkpoint
+    from sentiment_rnn.training.train import load_checkpoint
 
     state = json.loads((run / "state.json").read_text())
     return state, load_checkpoint(run / state["checkpoint"])
@@ -190,7 +190,7 @@ def test_a_checkpoint_of_plain_adam_carries_its_state_over(tmp_path):
     `agreement`) resumes with its steps, moments and average."""
     import keras
 
-    from sentiment_rnn.training import load_checkpoint
+    from sentiment_rnn.training.train import load_checkpoint
 
     model, x, y = _tiny(0.9)
     old = keras.Sequential.from_config(model.get_config())
@@ -223,7 +223,7 @@ print(json.dumps(model.predict(ids, verbose=0).reshape(-1).tolist()))
 @pytest.mark.parametrize("fixture", ["trained_run", "taught_run"])
 def test_model_keras_loads_in_plain_keras_with_the_same_predictions(fixture, request,
                                                                     tmp_path):
-    from sentiment_rnn.predict import Predictor
+    from sentiment_rnn.prediction.predictor import Predictor
 
     run = request.getfixturevalue(fixture)
     predictor = Predictor(run, backend="keras")
@@ -247,8 +247,8 @@ def test_the_checkpoint_still_needs_our_objects_and_has_them():
 # --- one threshold rule -----------------------------------------------------------------------
 
 def test_p_of_one_half_is_positive_everywhere():
-    from sentiment_rnn.evaluation import metrics
-    from sentiment_rnn.model import _classes
+    from sentiment_rnn.evaluation.evaluate import metrics
+    from sentiment_rnn.nn.keras_model import _classes
 
     assert THRESHOLD == 0.5 and is_positive(0.5) and not is_positive(np.nextafter(0.5, 0))
     assert label(0.5) == "positive" and label(0.4999999) == "negative"
@@ -271,7 +271,7 @@ def test_p_of_one_half_is_positive_everywhere():
 # --- the learning curves ----------------------------------------------------------------------
 
 def test_learning_curves_draw_the_teachers_agreement_and_old_histories(tmp_path):
-    from sentiment_rnn.plots import plot_learning_curves
+    from sentiment_rnn.evaluation.plots import plot_learning_curves
 
     old = [{"epoch": e, "loss": 1 / e, "accuracy": 1 - 0.5 / e, "val_loss": 1.2 / e,
             "val_accuracy": 0.9 - 0.5 / e, "seconds": 1.0} for e in range(1, 4)]  # 0.3's keys

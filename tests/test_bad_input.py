@@ -9,8 +9,8 @@ import stat
 import pytest
 from click.testing import CliRunner
 
-from sentiment_rnn import data
-from sentiment_rnn.cli import main
+from sentiment_rnn.data import imdb as data
+from sentiment_rnn.cli.commands import main
 
 
 def invoke(*args, input=None):
@@ -48,7 +48,7 @@ def test_a_one_megabyte_review(trained_run):
 
 
 def test_a_million_word_line_on_standard_input(trained_run):
-    from sentiment_rnn.predict import Predictor
+    from sentiment_rnn.prediction.predictor import Predictor
 
     line = " ".join(["awful", "boring"] * 500_000)
     result = invoke("predict", "--model", trained_run, "--format", "jsonl", "-",
@@ -253,9 +253,9 @@ def test_a_weights_file_that_needs_pickle_is_refused(run_copy):
 
 
 def test_a_keras_model_with_code_in_it_is_refused(run_copy):
-    from sentiment_rnn import quiet
+    from sentiment_rnn import _tf
 
-    tf = quiet.tensorflow()
+    tf = _tf.tensorflow()
     model = tf.keras.Sequential([tf.keras.Input(shape=(None,), dtype="int32"),
                                  tf.keras.layers.Embedding(28, 8, name="embedding"),
                                  tf.keras.layers.Lambda(lambda x: x * 2),

@@ -44,7 +44,7 @@ def serving(run_dir, metrics=None):
     import uvicorn
 
     import sentiment_rnn as sr
-    from sentiment_rnn.server import create_app
+    from sentiment_rnn.serve.app import create_app
 
     app = create_app(sr.load(run_dir), metrics)
     sock = socket.socket()
@@ -174,7 +174,7 @@ def screenshot(run_dir, out, text, metrics=None, click=None, width=1280) -> None
 
     from selenium.webdriver.common.by import By
 
-    from sentiment_rnn.server import load_metrics
+    from sentiment_rnn.serve.app import load_metrics
 
     with tempfile.TemporaryDirectory() as profile, \
             serving(run_dir, metrics and load_metrics(metrics)) as base, \

@@ -8,10 +8,10 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import TINY_TRAIN_ARGS
-from sentiment_rnn import data
-from sentiment_rnn.cli import main
+from sentiment_rnn.data import imdb as data
+from sentiment_rnn.cli.commands import main
 from sentiment_rnn.config import TrainConfig
-from sentiment_rnn.predict import Predictor
+from sentiment_rnn.prediction.predictor import Predictor
 
 
 @pytest.fixture

@@ -16,12 +16,12 @@ from click.testing import CliRunner
 
 import sentiment_rnn as sr
 from conftest import tiny_corpus
-from sentiment_rnn.baselines import check_training_data
-from sentiment_rnn.cli import main
-from sentiment_rnn.columns import label_values
+from sentiment_rnn.evaluation.baselines import check_training_data
+from sentiment_rnn.cli.commands import main
+from sentiment_rnn.files.columns import label_values
 from sentiment_rnn.config import TrainConfig
 from sentiment_rnn.errors import DataFileError
-from sentiment_rnn.prepare import Source, labelled_texts, prepare
+from sentiment_rnn.data.prepare import Source, labelled_texts, prepare
 
 SMALL = ["--epochs", "2", "--vocab-size", "30", "--max-len", "12", "--batch-size", "8",
          "--learning-rate", "0.02", "--embed-dim", "8", "--units", "6", "--seed", "7",
@@ -329,7 +329,7 @@ def test_baselines_refuse_a_training_file_that_changed(tmp_path, which, change):
     path.write_text({"one byte": text.replace("great", "greaT", 1),
                      "appended row": text + "a new row,positive\n",
                      "rows reordered": lines[0] + "".join(reversed(lines[1:]))}[change])
-    from sentiment_rnn.fileio import sha256_file
+    from sentiment_rnn.files.atomic import sha256_file
 
     with pytest.raises(DataFileError) as err:
         check_training_data(run)
@@ -340,7 +340,7 @@ def test_baselines_refuse_a_training_file_that_changed(tmp_path, which, change):
 
 
 def test_baselines_record_the_whole_files_sha256_even_with_a_limit(tmp_path):
-    from sentiment_rnn.fileio import sha256_file
+    from sentiment_rnn.files.atomic import sha256_file
 
     data = write_csv(tmp_path / "d.csv", tiny_corpus(40))
     source = Source()
@@ -357,7 +357,7 @@ def test_evaluate_baselines_on_a_changed_file_is_refused_in_one_line(tmp_path, m
     assert set(json.loads(ok.stdout)["baselines"]) >= {"majority_class", "logistic_regression"}
     old = json.loads((tmp_path / "run" / "config.json").read_text())["data"]["sha256"]
     write_csv(data, tiny_corpus(60, offset=1))  # the same size, other rows
-    from sentiment_rnn.fileio import sha256_file
+    from sentiment_rnn.files.atomic import sha256_file
 
     result = invoke("evaluate", "--model", "run", "--data", data, "--baselines")
     refused(result, f"{data}: changed since the run was trained on it (sha256 {old[:12]} then, "
@@ -422,7 +422,8 @@ def test_the_api_reads_a_string_of_values_as_the_cli_does(tmp_path, trained_run)
 def _full_disk_at(monkeypatch, name: str, epoch: int | None = None):
     """Writing the run file `name` fails with ENOSPC (raised by the write itself, which names
     no file, as a full disk does); with `epoch`, only the epoch-th time it is written."""
-    from sentiment_rnn import fileio, training
+    from sentiment_rnn.files import atomic as fileio
+    from sentiment_rnn.training import train as training
 
     real = fileio.write_temp
     calls = {"n": 0}
@@ -563,7 +564,7 @@ def test_every_line_end_gives_the_same_rows(trained_run, tmp_path, end, final, s
     (b"\r", ["\r"]), (b"a\rb", ["a\r", "b"]), (b"a\n\r", ["a\n", "\r"]),
 ])
 def test_a_final_cr_ends_the_last_line(tmp_path, data, lines):
-    from sentiment_rnn.streams import Source
+    from sentiment_rnn.files.streams import Source
 
     path = tmp_path / "f.txt"
     path.write_bytes(data)

@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from sentiment_rnn.evaluation import (calibration_bins, expected_calibration_error, format_table,
+from sentiment_rnn.evaluation.evaluate import (calibration_bins, expected_calibration_error, format_table,
                                     length_buckets, metrics)
 
 

@@ -7,12 +7,12 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from sentiment_rnn.cli import main
-from sentiment_rnn.evaluation import metrics
-from sentiment_rnn.output import classify_stream
-from sentiment_rnn.readers import read_labelled, read_texts
-from sentiment_rnn.streams import Source
-from sentiment_rnn.predict import Predictor
+from sentiment_rnn.cli.commands import main
+from sentiment_rnn.evaluation.evaluate import metrics
+from sentiment_rnn.prediction.rows import classify_stream
+from sentiment_rnn.files.readers import read_labelled, read_texts
+from sentiment_rnn.files.streams import Source
+from sentiment_rnn.prediction.predictor import Predictor
 
 
 def invoke(*args, input=None):

@@ -14,11 +14,14 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import tiny_corpus
-from sentiment_rnn import epochs, fileio, runs, teacher
-from sentiment_rnn.cli import main
+from sentiment_rnn.nn import callbacks as epochs
+from sentiment_rnn.files import atomic as fileio
+from sentiment_rnn.files import run_folder as runs
+from sentiment_rnn.data import teacher
+from sentiment_rnn.cli.commands import main
 from sentiment_rnn.config import TrainConfig
-from sentiment_rnn.prepare import prepare
-from sentiment_rnn.text import tokenize
+from sentiment_rnn.data.prepare import prepare
+from sentiment_rnn.text.vocabulary import tokenize
 
 SMALL = ["--vocab-size", "30", "--max-len", "12", "--batch-size", "8", "--learning-rate",
          "0.02", "--embed-dim", "8", "--units", "6", "--seed", "7"]
@@ -129,7 +132,7 @@ def test_the_teacher_shows_each_c_fit_and_the_labelling_progress(tmp_path, monke
 # --- inspect's parity check reads the run's own data ---------------------------------------------
 
 def test_inspect_checks_parity_on_a_user_files_validation_part(tmp_path, monkeypatch):
-    from sentiment_rnn import data
+    from sentiment_rnn.data import imdb as data
 
     monkeypatch.chdir(tmp_path)
     write_csv(tmp_path / "mine.csv", tiny_corpus(50))
@@ -332,7 +335,7 @@ def test_the_vocabulary_options_choose_the_words_they_say(tmp_path, monkeypatch,
 @pytest.mark.parametrize("option, bucket", [("--random-batches", 1), ("--length-buckets", 32)])
 def test_random_batches_are_not_grouped_by_length(tmp_path, monkeypatch, tiny_data_dir, option,
                                                   bucket):
-    from sentiment_rnn import training
+    from sentiment_rnn.training import train as training
 
     monkeypatch.chdir(tmp_path)
     asked = []

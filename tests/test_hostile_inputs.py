@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from sentiment_rnn.cli import main
-from sentiment_rnn.predict import Predictor
+from sentiment_rnn.cli.commands import main
+from sentiment_rnn.prediction.predictor import Predictor
 
 CLI = [sys.executable, "-m", "sentiment_rnn"]
 TSV = "".join(f"{i % 2}\t{'great fun' if i % 2 else 'boring awful'} number {i}\n"
@@ -204,7 +204,7 @@ def test_one_column_csv_keeps_every_record_in_line(guarded, tmp_path):
 
 
 def test_skip_bad_never_resumes_inside_a_quoted_field(guarded, tmp_path):
-    from sentiment_rnn.readers import read_labelled
+    from sentiment_rnn.files.readers import read_labelled
 
     path = tmp_path / "bad.csv"
     path.write_text('label,text\n1,great fun\n0,"a quoted "x" field\n1,great\n0,"boring\n'
@@ -266,7 +266,7 @@ def test_float_options_refuse_nan_and_infinity(tmp_path, monkeypatch, command, o
 def _plant_weights(run, **changes):
     """Replace arrays of weights.npz and record the new sha256, so that the loader itself is
     what refuses them."""
-    from sentiment_rnn.fileio import sha256_file
+    from sentiment_rnn.files.atomic import sha256_file
 
     with np.load(run / "weights.npz") as npz:
         arrays = {name: npz[name] for name in npz.files}
@@ -399,7 +399,7 @@ def test_a_giant_extra_array_in_weights_npz_is_never_decompressed(run_copy):
 
 
 def _plant_weights_hash_only(run):
-    from sentiment_rnn.fileio import sha256_file
+    from sentiment_rnn.files.atomic import sha256_file
 
     state = json.loads((run / "state.json").read_text())
     state["sha256"]["weights.npz"] = sha256_file(run / "weights.npz")

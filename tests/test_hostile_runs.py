@@ -14,10 +14,10 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import TINY_TRAIN_ARGS, sigint_as_a_terminal_gives_it
-from sentiment_rnn.cli import main
+from sentiment_rnn.cli.commands import main
 from sentiment_rnn.errors import RunFolderError
-from sentiment_rnn.predict import Predictor
-from sentiment_rnn.runs import RunLock
+from sentiment_rnn.prediction.predictor import Predictor
+from sentiment_rnn.files.run_folder import RunLock
 
 CLI = [sys.executable, "-m", "sentiment_rnn"]
 
@@ -239,7 +239,7 @@ def test_a_full_disk_during_training_loses_nothing_and_resume_finishes(tiny_data
                                                                        monkeypatch):
     import errno
 
-    from sentiment_rnn import training
+    from sentiment_rnn.training import train as training
 
     real, calls = training._save_keras, []
 

@@ -13,12 +13,12 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import NEGATIVE, POSITIVE
-from sentiment_rnn import inside as inspecting
-from sentiment_rnn.cli import main
-from sentiment_rnn.numpy_rnn import NAMES, NumpyRNN
-from sentiment_rnn.predict import Predictor
-from sentiment_rnn.fileio import sha256_file
-from sentiment_rnn.runs import load_run
+from sentiment_rnn.inspection import trace as inspecting
+from sentiment_rnn.cli.commands import main
+from sentiment_rnn.nn.numpy_rnn import NAMES, NumpyRNN
+from sentiment_rnn.prediction.predictor import Predictor
+from sentiment_rnn.files.atomic import sha256_file
+from sentiment_rnn.files.run_folder import load_run
 
 LONG = ("zzz the movie was great and fun, qqq the plot was a dull and the story was "
         "boring and the film was superb")  # 23 words, 2 unknown: 21 kept, max_len 12 keeps 12
@@ -233,7 +233,7 @@ def test_stdin_text(trained_run):
 def test_numpy_paths_never_import_tensorflow(trained_run, tmp_path):
     script = f"""
 import sys
-from sentiment_rnn.cli import main
+from sentiment_rnn.cli.commands import main
 run = {str(trained_run)!r}
 for args in (["predict", "--model", run, "--backend", "numpy", "great fun"],
              ["predict", "--model", run, "great fun"],

@@ -7,7 +7,7 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import REAL_DATA, REQUIRE_DATA
-from sentiment_rnn.cli import main
+from sentiment_rnn.cli.commands import main
 
 pytestmark = pytest.mark.integration
 

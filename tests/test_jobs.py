@@ -17,10 +17,10 @@ import time
 import pytest
 from click.testing import CliRunner
 
-from sentiment_rnn.cli import main
-from sentiment_rnn.output import classify_stream
-from sentiment_rnn.parallel import classify_parallel
-from sentiment_rnn.predict import Predictor
+from sentiment_rnn.cli.commands import main
+from sentiment_rnn.prediction.rows import classify_stream
+from sentiment_rnn.prediction.parallel import classify_parallel
+from sentiment_rnn.prediction.predictor import Predictor
 
 from conftest import sigint_as_a_terminal_gives_it
 

@@ -21,11 +21,11 @@ from click.testing import CliRunner
 
 import sentiment_rnn as sr
 from conftest import TINY_TRAIN_ARGS
-from sentiment_rnn.cli import main
+from sentiment_rnn.cli.commands import main
 from sentiment_rnn.config import TrainConfig
 from sentiment_rnn.errors import ConfigError, RunFolderError
-from sentiment_rnn.numpy_rnn import NAMES, NumpyRNN
-from sentiment_rnn.predict import Predictor
+from sentiment_rnn.nn.numpy_rnn import NAMES, NumpyRNN
+from sentiment_rnn.prediction.predictor import Predictor
 
 UNVERIFIED = ("{run}: {name} is unverified ({why}); if you changed the run on purpose, seal it: "
               "sentiment-rnn seal {run}")

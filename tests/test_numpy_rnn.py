@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 
 from sentiment_rnn.errors import RunFolderError
-from sentiment_rnn.model import weight_arrays
-from sentiment_rnn.numpy_rnn import NumpyRNN
-from sentiment_rnn.predict import Predictor, load_keras_model
-from sentiment_rnn.runs import load_run
+from sentiment_rnn.nn.keras_model import weight_arrays
+from sentiment_rnn.nn.numpy_rnn import NumpyRNN
+from sentiment_rnn.prediction.predictor import Predictor, load_keras_model
+from sentiment_rnn.files.run_folder import load_run
 
 
 @pytest.fixture(scope="module")

@@ -19,9 +19,9 @@ import unicodedata
 import pytest
 from click.testing import CliRunner
 
-from sentiment_rnn.cli import main
-from sentiment_rnn.parallel import classify_parallel
-from sentiment_rnn.predict import Predictor
+from sentiment_rnn.cli.commands import main
+from sentiment_rnn.prediction.parallel import classify_parallel
+from sentiment_rnn.prediction.predictor import Predictor
 
 CLI = [sys.executable, "-m", "sentiment_rnn"]
 

@@ -8,9 +8,9 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import NEGATIVE, POSITIVE, tiny_corpus, write_tfds_imdb
-from sentiment_rnn.cli import main
+from sentiment_rnn.cli.commands import main
 from sentiment_rnn.config import TrainConfig
-from sentiment_rnn.prepare import prepare, stratified_validation
+from sentiment_rnn.data.prepare import prepare, stratified_validation
 
 SMALL = ["--epochs", "3", "--vocab-size", "30", "--max-len", "12", "--batch-size", "8",
          "--learning-rate", "0.02", "--embed-dim", "8", "--units", "6", "--seed", "7"]

@@ -7,10 +7,10 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import TINY_TRAIN_ARGS, tiny_corpus, write_tfds_imdb
-from sentiment_rnn.cli import main
+from sentiment_rnn.cli.commands import main
 from sentiment_rnn.config import TrainConfig
 from sentiment_rnn.errors import ConfigError
-from sentiment_rnn.prepare import prepare, split_train_validation
+from sentiment_rnn.data.prepare import prepare, split_train_validation
 
 
 def test_the_validation_part_is_the_last_fraction_and_each_part_is_non_empty():

@@ -15,7 +15,7 @@ import time
 import pytest
 from click.testing import CliRunner
 
-from sentiment_rnn.cli import main
+from sentiment_rnn.cli.commands import main
 
 CLI = [sys.executable, "-m", "sentiment_rnn"]
 
@@ -91,7 +91,7 @@ def test_no_worker_outlives_the_main_process(trained_run, how):
 
 def test_a_worker_whose_parent_is_already_gone_ends_at_once():
     """The race: the parent died before the worker asked to die with it."""
-    code = ("import os; from sentiment_rnn.parallel import die_with_parent; "
+    code = ("import os; from sentiment_rnn.prediction.parallel import die_with_parent; "
             "die_with_parent(os.getppid() + 1); print('still here')")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=30)
     assert (result.returncode, result.stdout, result.stderr) == (1, b"", b"")
@@ -99,7 +99,7 @@ def test_a_worker_whose_parent_is_already_gone_ends_at_once():
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="prctl is Linux's")
 def test_a_worker_asks_the_kernel_to_kill_it_with_its_parent():
-    code = ("import ctypes, os; from sentiment_rnn.parallel import die_with_parent; "
+    code = ("import ctypes, os; from sentiment_rnn.prediction.parallel import die_with_parent; "
             "die_with_parent(os.getppid()); v = ctypes.c_int(); "
             "ctypes.CDLL(None).prctl(2, ctypes.byref(v), 0, 0, 0); print(v.value)")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=30)

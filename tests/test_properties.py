@@ -13,9 +13,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sentiment_rnn.errors import DataFileError
-from sentiment_rnn.readers import read_labelled, read_texts
-from sentiment_rnn.streams import Source
-from sentiment_rnn.text import OOV, Vocabulary, encode, tokenize
+from sentiment_rnn.files.readers import read_labelled, read_texts
+from sentiment_rnn.files.streams import Source
+from sentiment_rnn.text.vocabulary import OOV, Vocabulary, encode, tokenize
 
 SETTINGS = settings(max_examples=150, deadline=None, derandomize=True,
                     suppress_health_check=[HealthCheck.function_scoped_fixture])

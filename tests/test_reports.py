@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from sentiment_rnn.baselines import bag_of_words
-from sentiment_rnn.teacher import fit_logistic_regression
-from sentiment_rnn.cli import main
-from sentiment_rnn.plots import plot_learning_curves
+from sentiment_rnn.evaluation.baselines import bag_of_words
+from sentiment_rnn.data.teacher import fit_logistic_regression
+from sentiment_rnn.cli.commands import main
+from sentiment_rnn.evaluation.plots import plot_learning_curves
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 

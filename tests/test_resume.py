@@ -9,7 +9,7 @@ import time
 import numpy as np
 import pytest
 
-from sentiment_rnn.fileio import write_atomic
+from sentiment_rnn.files.atomic import write_atomic
 
 ARGS = ["--limit", "60", "--epochs", "12", "--patience", "12", "--vocab-size", "30",
         "--max-len", "12", "--batch-size", "8", "--learning-rate", "0.01", "--embed-dim", "8",
@@ -105,7 +105,7 @@ def test_ctrl_c_stops_after_the_step_and_prints_the_resume_command(tiny_data_dir
 def test_resume_refuses_a_finished_run(uninterrupted, tiny_data_dir):
     from click.testing import CliRunner
 
-    from sentiment_rnn.cli import main
+    from sentiment_rnn.cli.commands import main
 
     result = CliRunner().invoke(main, ["train", "--resume", str(uninterrupted),
                                        "--data-dir", str(tiny_data_dir)])
@@ -130,7 +130,7 @@ def test_a_failed_write_leaves_the_old_file_and_no_temporary(tmp_path):
 def test_resume_refuses_new_settings(uninterrupted, tiny_data_dir):
     from click.testing import CliRunner
 
-    from sentiment_rnn.cli import main
+    from sentiment_rnn.cli.commands import main
 
     result = CliRunner().invoke(main, ["train", "--resume", str(uninterrupted), "--epochs", "20",
                                        "--keep-oov", "--data-dir", str(tiny_data_dir)])

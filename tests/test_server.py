@@ -21,9 +21,9 @@ with warnings.catch_warnings():  # Starlette 1.x prefers httpx2; httpx works wit
     from fastapi.testclient import TestClient  # noqa: E402
 
 import sentiment_rnn as sr  # noqa: E402
-from sentiment_rnn.cli import main  # noqa: E402
+from sentiment_rnn.cli.commands import main  # noqa: E402
 from sentiment_rnn.errors import SentimentRNNError  # noqa: E402
-from sentiment_rnn.server import MAX_BODY, PREDICT_PATH, create_app, load_metrics  # noqa: E402
+from sentiment_rnn.serve.app import MAX_BODY, PREDICT_PATH, create_app, load_metrics  # noqa: E402
 
 TEXTS = ["A wonderful film, the best story!", "Boring and stupid. The worst plot.",
          "zzz qqq", "... !!!", "the movie was fun but the plot was dull and bad"]
@@ -203,7 +203,7 @@ def test_page_assets_and_openapi_are_local(client):
 
 def test_serving_never_imports_tensorflow(trained_run):
     code = ("import sys, time; t = time.perf_counter(); import sentiment_rnn as sr; "
-            "from sentiment_rnn.server import create_app; from fastapi.testclient import "
+            "from sentiment_rnn.serve.app import create_app; from fastapi.testclient import "
             "TestClient; c = TestClient(create_app(sr.load(sys.argv[1]))); "
             "ready = time.perf_counter() - t; "
             "c.post('/v1/models/sentiment-rnn:predict', json={'instances': ['great']}); "

@@ -32,10 +32,13 @@ with warnings.catch_warnings():  # Starlette 1.x prefers httpx2; httpx works wit
     from fastapi.testclient import TestClient  # noqa: E402
 
 import sentiment_rnn as sr  # noqa: E402
-from sentiment_rnn import server, text, webguard, webio  # noqa: E402
-from sentiment_rnn.cli import main  # noqa: E402
+from sentiment_rnn.serve import app as server  # noqa: E402
+from sentiment_rnn.text import vocabulary as text
+from sentiment_rnn.serve import guard as webguard
+from sentiment_rnn.serve import bodies as webio
+from sentiment_rnn.cli.commands import main  # noqa: E402
 from sentiment_rnn.errors import SentimentRNNError  # noqa: E402
-from sentiment_rnn.server import MAX_BODY, PREDICT_PATH, create_app, load_metrics  # noqa: E402
+from sentiment_rnn.serve.app import MAX_BODY, PREDICT_PATH, create_app, load_metrics  # noqa: E402
 
 BASE = "http://127.0.0.1:8000"
 JSON_TYPE = {"Content-Type": "application/json"}
@@ -594,7 +597,7 @@ def test_a_key_given_twice_among_many_is_found_in_linear_time(client):
 
 def test_the_body_is_parsed_off_the_event_loop(model, monkeypatch):
     """JSON parsing runs in the thread pool, where a slow parse holds up no other request."""
-    from sentiment_rnn import webio
+    from sentiment_rnn.serve import bodies as webio
 
     seen = []
     real = webio._validated

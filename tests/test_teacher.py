@@ -12,14 +12,14 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import TINY_TRAIN_ARGS, tiny_corpus
-from sentiment_rnn.cli import main
+from sentiment_rnn.cli.commands import main
 from sentiment_rnn.config import TrainConfig
 from sentiment_rnn.errors import ConfigError, DataFileError
-from sentiment_rnn.prepare import prepare
-from sentiment_rnn.prepared import Stacked, load_prepared
-from sentiment_rnn.shorttexts import last_sentence
-from sentiment_rnn.prepared import UNLABELLED_FILES, NotPrepared
-from sentiment_rnn.teacher import fit_teacher, grams
+from sentiment_rnn.data.prepare import prepare
+from sentiment_rnn.data.id_store import Stacked, load_prepared
+from sentiment_rnn.evaluation.short_texts import last_sentence
+from sentiment_rnn.data.id_store import UNLABELLED_FILES, NotPrepared
+from sentiment_rnn.data.teacher import fit_teacher, grams
 
 
 def invoke(*args, input=None):
@@ -32,7 +32,7 @@ def weights(run_dir):
 
 
 def lines(rows):
-    from sentiment_rnn.text import tokenize
+    from sentiment_rnn.text.vocabulary import tokenize
 
     return [" ".join(tokenize(t)) for t, _ in rows]
 
@@ -71,7 +71,7 @@ def test_prepare_with_the_teacher_adds_the_unlabelled_rows_with_soft_targets(tea
                                                                              tmp_path):
     config = TrainConfig(limit=60, vocab_size=30, max_len=12)
     info = {}
-    from sentiment_rnn.prepare import Source
+    from sentiment_rnn.data.prepare import Source
 
     source = Source(info)
     vocab, (x, y), (xv, yv) = prepare(config, teacher_data_dir, folder=tmp_path, source=source,
@@ -148,7 +148,7 @@ def test_a_full_disk_while_preparing_names_the_file(tmp_path, monkeypatch):
     import errno
     import os
 
-    from sentiment_rnn.prepared import PreparedFiles
+    from sentiment_rnn.data.id_store import PreparedFiles
 
     def full(fd, offset, length):
         raise OSError(errno.ENOSPC, "No space left on device")
@@ -246,7 +246,7 @@ def test_the_config_checks_teacher_settings():
 
 
 def test_accuracy_reads_soft_targets_as_sides_of_one_half():
-    from sentiment_rnn.model import agreement
+    from sentiment_rnn.nn.keras_model import agreement
 
     got = agreement(np.array([1.0, 0.0, 0.8, 0.3, 0.6], np.float32),
                     np.array([[0.9], [0.2], [0.4], [0.1], [0.7]], np.float32))
@@ -331,7 +331,7 @@ def test_a_run_saved_before_the_teacher_reads_as_it_was_trained():
 
 
 def test_the_short_text_check_is_the_last_sentence_of_each_validation_review(tiny_data_dir):
-    from sentiment_rnn.shorttexts import short_texts
+    from sentiment_rnn.evaluation.short_texts import short_texts
 
     texts, labels = short_texts(TrainConfig(limit=60), tiny_data_dir)
     validation = tiny_corpus(60)[48:]  # the last 20% of the tiny train split
@@ -343,7 +343,7 @@ def test_the_short_text_check_is_the_last_sentence_of_each_validation_review(tin
 def test_standard_input_is_not_closed_by_reading_it(monkeypatch):
     import io
 
-    from sentiment_rnn.streams import Source
+    from sentiment_rnn.files.streams import Source
 
     stdin = io.TextIOWrapper(io.BytesIO(b"one\ntwo\n"))
     monkeypatch.setattr(sys, "stdin", stdin)
@@ -354,7 +354,7 @@ def test_standard_input_is_not_closed_by_reading_it(monkeypatch):
 
 def test_stopped_before_the_first_epoch_leaves_no_run_folder(teacher_data_dir, tmp_path,
                                                               monkeypatch):
-    from sentiment_rnn import training
+    from sentiment_rnn.training import train as training
 
     class StoppedAtOnce(training.StopOnSignal):  # as a Ctrl-C during the first step would
         def __enter__(self):

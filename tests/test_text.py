@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from sentiment_rnn.errors import RunFolderError
-from sentiment_rnn.text import OOV, Vocabulary, encode, pad, standardize, to_ids, tokenize
+from sentiment_rnn.text.vocabulary import OOV, Vocabulary, encode, pad, standardize, to_ids, tokenize
 
 
 def test_standardize_lowercases_and_strips_markup_and_punctuation():

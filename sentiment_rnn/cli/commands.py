@@ -1,0 +1,352 @@
+"""The command line: a thin Click layer over train, evaluate, predict and inspect.
+
+Each command parses its options, calls the library and prints; `guard.py` turns any error into
+one line. Options and their ranges are in `options.py`, where input enters.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from contextlib import closing
+from pathlib import Path
+
+import click
+
+from sentiment_rnn import __version__
+from sentiment_rnn.cli import edge as guard
+from sentiment_rnn.config import MAX_JOBS, TrainConfig, usable_cores
+from sentiment_rnn.cli.edge import DEBUG_ENV, FiniteFloat, GuardedGroup, one_line
+from sentiment_rnn.cli.options import (DATA_DIR_OPTION, INPUT_FORMAT_OPTION, INPUT_PATH, MAX_RECORD_OPTION,
+                      MODEL_OPTION, TEXT_COLUMN_OPTION, data_options, label_options, png_path,
+                      read_once, train_settings)
+
+INSPECT_LIMIT = 1 << 20  # bytes of text `inspect` traces: a row per word, so not 10 MB
+
+
+@click.group(cls=GuardedGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="sentiment-rnn")
+@click.option("--debug", is_flag=True, help=f"Show the Python traceback of an unexpected "
+                                            f"error (or set {DEBUG_ENV}=1).")
+def main(debug):
+    """Train, evaluate, run and look inside a recurrent network for movie-review sentiment.
+
+    Embedding -> SimpleRNN -> Dense(sigmoid) on the IMDB reviews, with a NumPy forward pass that
+    reproduces the trained Keras model.
+    """
+
+
+def run() -> None:
+    """The `sentiment-rnn` program."""
+    guard.run(main)
+
+
+@main.command()
+@train_settings
+@data_options
+@label_options
+@click.option("--run-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Folder for this run.  [default: models/<timestamp>]")
+@click.option("--resume", "resume_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=None, help="Continue a stopped run after its last finished epoch; "
+                                 "its saved settings are used.  [default: start a new run]")
+@DATA_DIR_OPTION
+def train(resume_dir, run_dir, data_dir, keep_oov, **settings):
+    """Train the RNN on the IMDB train split (or --data FILE, or --dataset NAME) and save a
+    run folder."""
+    from sentiment_rnn.training.train import resume as resume_training
+    from sentiment_rnn.training.train import train as run_training
+
+    started = time.perf_counter()
+    if resume_dir is not None:
+        ctx = click.get_current_context()
+        given = [f"--{name.replace('_', '-')}" for name in [*settings, "keep_oov", "run_dir"]
+                 if ctx.get_parameter_source(name) == click.core.ParameterSource.COMMANDLINE]
+        if given:
+            raise click.UsageError(f"--resume continues with the run's saved settings; drop "
+                                   f"{', '.join(given)}")
+        result = resume_training(resume_dir, data_dir, echo=click.echo)
+    else:
+        if settings["validation_data"] and not settings["data"]:
+            raise click.UsageError("--validation-data needs --data FILE")
+        if settings["unlabelled"] and not settings["data"]:
+            raise click.UsageError("--unlabelled needs --data FILE (IMDB brings its own "
+                                   "unlabelled reviews)")
+        if settings["unlabelled"] and settings["teacher"] == "none":
+            raise click.UsageError("--unlabelled is for the teacher; drop it or --teacher none")
+        read_once([(f"--{k.replace('_', '-')}", settings[k])
+                   for k in ("data", "validation_data", "unlabelled")])
+        if bool(settings["positive"]) != bool(settings["negative"]):
+            raise click.UsageError("give both --positive and --negative, or neither")
+        config = TrainConfig(drop_oov=not keep_oov, **settings)
+        result = run_training(config, run_dir, data_dir, echo=click.echo)
+    click.echo(f"Training took {time.perf_counter() - started:.1f} s")
+    if not result.completed:
+        sys.exit(130)
+
+
+@main.command()
+@MODEL_OPTION
+@DATA_DIR_OPTION
+@click.option("--backend", type=click.Choice(["numpy", "keras"]), default=None,
+              help="Forward pass to use.  [default: numpy if the run has weights.npz, else keras]")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of a table.")
+@click.option("--data", "data_file", type=INPUT_PATH, default=None,
+              help="Score a labelled file (or - for standard input) instead: CSV or TSV with a "
+              "header naming label and text, headerless TSV label<TAB>text, or JSON Lines with "
+              "label and text keys; labels 0/1, neg/pos or negative/positive. Adds accuracy by "
+              "review length and the share of out-of-vocabulary tokens.  "
+              "[default: the IMDB test split]")
+@INPUT_FORMAT_OPTION
+@click.option("--skip-bad", is_flag=True,
+              help="With --data: count and skip malformed rows instead of stopping at the first.")
+@MAX_RECORD_OPTION
+@click.option("--report", "report_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=None, help="Also write metrics.json and confusion-matrix, ROC-curve and "
+                                 "calibration PNGs into this folder, all or nothing.  "
+                                 "[default: no report]")
+@label_options
+@click.option("--baselines", "with_baselines", is_flag=True,
+              help="Also score the majority class, a bag-of-words logistic regression on the "
+                   "same vocabulary and a TF-IDF one on all words and pairs, all trained on the "
+                   "run's training part of its training data (reads it).")
+def evaluate(model_dir, data_dir, backend, as_json, data_file, input_format, skip_bad,
+             max_record_mb, report_dir, with_baselines, text_column, label_column, positive,
+             negative):
+    """Score a trained model on the IMDB test split (25,000 reviews; the test split of the
+    run's --dataset) or on a labelled file. The columns and label values the run was trained
+    with are used unless given."""
+    from sentiment_rnn.evaluation.evaluate import run_evaluation
+    from sentiment_rnn.evaluation.reports import REPORT_FILES, write_report
+    from sentiment_rnn.files.run_folder import resolve_run_dir
+    from sentiment_rnn.text.terminal import echo_text
+
+    if (skip_bad or input_format != "auto") and data_file is None:
+        raise click.UsageError("--skip-bad and --input-format need --data FILE")
+    run_dir = resolve_run_dir(model_dir)
+    if bool(positive) != bool(negative):
+        raise click.UsageError("give both --positive and --negative, or neither")
+    ev = run_evaluation(run_dir, data_file, skip_bad, data_dir, backend, with_baselines,
+                        input_format=input_format, limit=max_record_mb << 20,
+                        text_column=text_column, label_column=label_column,
+                        positive=positive, negative=negative)
+    # the results first: a report that cannot be written does not lose them
+    if as_json:
+        click.echo(json.dumps(ev.to_json(), allow_nan=False))
+    else:
+        echo_text(f"Model: {run_dir}\n{ev.source}\n\n{ev.format()}")  # names from the data
+    if report_dir is not None:
+        try:
+            write_report(report_dir, ev, run_dir)
+        except OSError as exc:
+            raise click.ClickException(f"the report could not be written, nothing of it was "
+                                       f"kept: {one_line(exc)}") from None
+        click.echo(f"\nReport: {report_dir}/ ({', '.join(REPORT_FILES)})",
+                   err=as_json)
+
+
+@main.command()
+@MODEL_OPTION
+@click.option("--backend", type=click.Choice(["numpy", "keras"]), default=None,
+              help="Forward pass to use.  [default: numpy if the run has weights.npz, else keras]")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print one JSON object per text (the same as --format jsonl).")
+@click.option("--file", "file", type=INPUT_PATH, default=None,
+              help="Classify every record of this file, pipe or - (standard input), streaming, "
+              "one output row per record in order: one text per line, or CSV/TSV with a header "
+              "naming a text column, or JSON Lines with a text key.  [default: the TEXTS]")
+@INPUT_FORMAT_OPTION
+@click.option("--format", "out_format", type=click.Choice(["text", "csv", "jsonl"]),
+              default="text", show_default=True, help="Output: text (label, probability, first "
+              "words; control characters shown escaped), csv (label,probability,text with a "
+              "header) or jsonl; csv and jsonl keep each text byte for byte, in UTF-8.")
+@click.option("--escape-formulas/--keep-formulas", default=True, show_default=True,
+              help="With --format csv: a text that starts with =, +, -, @, a tab or a carriage "
+                   "return, which a spreadsheet would run as a formula, gets a ' in front (as "
+                   "OWASP recommends); --keep-formulas writes every text as it is.")
+@click.option("--threshold", type=FiniteFloat(0, 1), default=0.5, show_default=True,
+              help="P(positive) from which a text is labelled positive.")
+@click.option("--skip-bad", is_flag=True,
+              help="Give a malformed record (bad JSON or CSV, too long) the label unknown "
+                   "instead of stopping at it; the count goes to standard error.")
+@MAX_RECORD_OPTION
+@TEXT_COLUMN_OPTION
+@click.option("--jobs", type=click.IntRange(1, MAX_JOBS), default=None,
+              help=f"Processes that classify --file (or -), 1,000 texts at a time; the output "
+                   f"is the same, in order. The keras backend runs in one.  [default: "
+                   f"{usable_cores()}, the cores this process may use]")
+@click.argument("texts", nargs=-1)
+def predict(model_dir, backend, as_json, file, input_format, out_format, escape_formulas,
+            threshold, skip_bad, max_record_mb, text_column, jobs, texts):
+    """Classify each TEXT as positive or negative.
+
+    Give - as the only TEXT (or --file -) to read one review per line from standard input.
+    Every input text gets one output row, in order. A text with no word the model knows (blank,
+    only punctuation, only unknown words) gets the label unknown and no probability (- in text,
+    empty in csv, null in jsonl); a malformed record (bad JSON, wrong number of CSV fields, over
+    --max-record-mb) or invalid UTF-8 stops it with its line number. Results are written 1,000
+    at a time as they come, in constant memory.
+    """
+    from sentiment_rnn.prediction.rows import classify_stream, refuse_output_into, write_chunks
+    from sentiment_rnn.prediction.parallel import classify_parallel, one_blas_thread, stopped_by_sigterm
+    from sentiment_rnn.text.terminal import not_utf8, printable
+    from sentiment_rnn.prediction.predictor import Predictor
+    from sentiment_rnn.files.columns import Columns
+    from sentiment_rnn.files.readers import Skipped, read_texts
+    from sentiment_rnn.files.streams import Source
+    from sentiment_rnn.files.run_folder import resolve_run_dir
+
+    fmt = "jsonl" if as_json else out_format
+    read_once([("--file", file),
+               *[(f"TEXT {i}", t) for i, t in enumerate(texts, 1) if t == "-"]])
+    if file is not None and texts:
+        raise click.UsageError("give TEXTS or --file FILE, not both")
+    if file is None and not texts:
+        raise click.UsageError("give TEXTS to classify, - to read standard input, or --file FILE")
+    if list(texts) == ["-"]:
+        file, texts = "-", ()
+    elif (skip_bad or input_format != "auto") and file is None:
+        raise click.UsageError("--skip-bad and --input-format need --file FILE or -")
+    jobs_given = jobs is not None
+    if jobs_given and file is None:
+        raise click.UsageError("--jobs needs --file FILE or -")
+    jobs = jobs or usable_cores()
+    for i, text in enumerate(texts, 1):
+        if not_utf8(text):
+            raise click.BadParameter(f"text {i} is not valid UTF-8", param_hint="TEXTS")
+        if len(text) < 4096 and "\n" not in text and os.path.isfile(text):
+            click.echo(printable(f"Note: text {i} is the name of a file; to classify its "
+                                 f"contents, use --file {text}"), err=True)
+    predictor = Predictor(resolve_run_dir(model_dir), backend)
+    if predictor.backend == "numpy":
+        one_blas_thread()  # --jobs N means N cores (see parallel.py)
+    elif jobs > 1:
+        # TensorFlow is imported now, and a process that has imported it cannot safely fork
+        if jobs_given:
+            click.echo(f"Note: the keras backend runs in one process; --jobs {jobs} is not "
+                       f"used", err=True)
+        jobs = 1
+    counts: dict = {}
+    if file is None:
+        write_chunks(classify_stream(predictor, texts, fmt, threshold, counts=counts,
+                                     escape_formulas=escape_formulas), fmt=fmt)
+    else:
+        skipped = Skipped()
+        with Source(file, max_record_mb << 20) as source:
+            refuse_output_into(source)
+            texts_in = read_texts(source, input_format, skip_bad, skipped,
+                                  Columns(text=text_column))
+            if jobs == 1:
+                chunks = classify_stream(predictor, texts_in, fmt, threshold, counts=counts,
+                                         escape_formulas=escape_formulas)
+            else:
+                chunks = classify_parallel(predictor, texts_in, fmt, threshold, jobs,
+                                           counts=counts, escape_formulas=escape_formulas)
+            # closed on any exit (a broken pipe, SIGTERM too): workers stop
+            with stopped_by_sigterm(), closing(chunks):
+                write_chunks(chunks, source, fmt)
+        if skipped.count:
+            click.echo(printable(f"Note: {skipped.count:,} malformed record(s) labelled "
+                                 f"unknown, the first at {skipped.first}"), err=True)
+    if counts.get("unknown"):
+        click.echo(f"Note: {counts['unknown']:,} of {counts['texts']:,} text(s) have no word in "
+                   f"the model's vocabulary: labelled unknown, with no probability", err=True)
+
+
+@main.command("inspect")
+@MODEL_OPTION
+@DATA_DIR_OPTION
+@click.option("--check", type=click.IntRange(min=0), default=1000, show_default=True,
+              help="Without TEXT: compare NumPy and Keras on this many texts of the run's own "
+                   "data: its dataset's test split, or the validation part of its --data file "
+                   "(0 skips it, and TensorFlow).")
+@click.option("--plot", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              callback=png_path, help="With TEXT: write running P(positive) above a heatmap "
+                                       "of h_t to this PNG file.  [default: no plot]")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
+@click.argument("text", required=False)
+def inspect_command(model_dir, data_dir, check, plot, as_json, text):
+    """Look inside the trained RNN through its NumPy forward pass.
+
+    Without TEXT: every weight's shape and norm, the spectral radius of W_hh, a NumPy-vs-Keras
+    parity check, and the words the model finds most positive and negative. With TEXT (- reads
+    it from standard input): the hidden state h_t and P(positive) after each word.
+    """
+    from sentiment_rnn.inspection import trace as inside
+    from sentiment_rnn.files.run_folder import resolve_run_dir
+    from sentiment_rnn.text.terminal import echo_text, encoded, not_utf8, printable_trace
+
+    run_dir = resolve_run_dir(model_dir)
+    if text is None:
+        if plot is not None:
+            raise click.UsageError("--plot needs a TEXT to trace")
+        report = inside.overview(run_dir, check, data_dir)
+        echo_text(json.dumps(report, allow_nan=False) if as_json
+                  else inside.format_overview(report))
+        inside.require_parity(report)
+        return
+    if text == "-":
+        from sentiment_rnn.files.streams import read_whole_text
+
+        text = read_whole_text("-", INSPECT_LIMIT)
+    elif not_utf8(text):
+        raise click.BadParameter("the text is not valid UTF-8", param_hint="TEXT")
+    elif len(text.encode("utf-8", "surrogateescape")) > INSPECT_LIMIT:
+        raise click.BadParameter(f"inspect reads at most {INSPECT_LIMIT:,} bytes of text (the "
+                                 f"model reads only the last words anyway)", param_hint="TEXT")
+    report = inside.trace(run_dir, text)
+    if plot is not None:
+        from sentiment_rnn.evaluation.plots import plot_trace
+
+        plot_trace(report, plot)
+    if as_json:  # data: UTF-8, as it is
+        click.echo(json.dumps(report, ensure_ascii=False, allow_nan=False).encode("utf-8"))
+    else:  # the words and path made printable; the colours are this table's own
+        click.echo(encoded(inside.format_trace(printable_trace(report),
+                                               color=sys.stdout.isatty()) + "\n"), nl=False)
+        if plot is not None:
+            echo_text(f"Plot: {plot}")
+
+
+@main.command()
+@MODEL_OPTION
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on; any non-loopback address (0.0.0.0) lets other "
+              "machines in, with no authentication (a warning is printed).")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True,
+              help="Port to listen on; 0 takes a free one.")
+@click.option("--metrics", "metrics_path", type=click.Path(exists=True, path_type=Path),
+              default=None, help="The metrics.json (or its folder) that `evaluate --report DIR` "
+              "wrote for this run, to show its test accuracy; a regular file of at most 1 MB. "
+              " [default: shown as not evaluated]")
+def serve(model_dir, host, port, metrics_path):
+    """Show the model on a web page and behind a JSON API, on the NumPy path.
+
+    The page traces a review as you type; the API takes TensorFlow Serving's REST shape at
+    /v1/models/sentiment-rnn:predict and has /api/trace, /api/model and /healthz (described at
+    /openapi.json). Ctrl-C stops it.
+    """
+    from sentiment_rnn.serve.app import serve as run_server
+
+    run_server(model_dir, host, port, metrics_path)
+
+
+@main.command()
+@click.argument("run_dir", type=click.Path(file_okay=False, path_type=Path))
+def seal(run_dir):
+    """Trust RUN_DIR's files as they are now, after changing them on purpose.
+
+    Checks that config.json and vocab.txt load and agree, and that weights.npz and model.keras
+    load with them, then records the sha256 of all four in state.json (predict, evaluate,
+    inspect, serve and --resume refuse a file whose sha256 differs from state.json's).
+    """
+    from sentiment_rnn.prediction.sealing import seal as seal_run
+
+    sealed = seal_run(run_dir)
+    for name, digest in sorted(sealed.sha256.items()):
+        click.echo(f"{name}  sha256 {digest}")
+    for note in sealed.notes:
+        click.echo(f"Note: {note}", err=True)
+    click.echo(f"Sealed {sealed.run_dir}: its files are trusted as they are now")

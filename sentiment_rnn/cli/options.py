@@ -1,0 +1,192 @@
+"""The command line's shared options and parameter types, where input enters and is checked.
+
+Every option has help text and a shown default; ranges are checked here (`LIMITS`, finite
+floats), so bad values never reach the library.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import click
+
+from sentiment_rnn.config import DEFAULT_EMA, LIMITS, TEACHERS, VOCAB_METHODS, TrainConfig
+from sentiment_rnn.cli.edge import FiniteFloat
+
+DEFAULTS = TrainConfig()
+
+
+def _apply(options):
+    def decorate(func):
+        for option in reversed(options):
+            func = option(func)
+        return func
+    return decorate
+
+
+MODEL_OPTION = click.option(
+    "--model", "model_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+    help="Run folder to use.  [default: models/latest]")
+def _values(ctx, param, value):
+    """--positive 4,5 -> ("4", "5"), by the rule the Python API uses (columns.label_values)."""
+    from sentiment_rnn.files.columns import label_values
+
+    try:
+        return label_values(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+TEXT_COLUMN_OPTION = click.option(
+    "--text-column", default=None, help="Column (or JSON key) holding the text.  [default: the "
+    "first of text, review, sentence, content]")
+LABEL_OPTIONS = [
+    click.option("--label-column", default=None, help="Column (or JSON key) holding the label. "
+                 " [default: the first of label, sentiment, polarity, target]"),
+    click.option("--positive", callback=_values, default=None, help="Comma-separated label "
+                 "values read as positive, such as 4,5 for star ratings; rows with values that "
+                 "are neither positive nor negative are counted and left out.  [default: 1, "
+                 "pos, positive]"),
+    click.option("--negative", callback=_values, default=None, help="Comma-separated label "
+                 "values read as negative, such as 1,2.  [default: 0, neg, negative]"),
+]
+
+
+label_options = _apply([TEXT_COLUMN_OPTION, *LABEL_OPTIONS])
+
+
+DATA_DIR_OPTION = click.option(
+    "--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+    help="tensorflow-datasets folder holding imdb_reviews/.  [default: $TFDS_DATA_DIR, else data/]")
+
+
+def _setting(flag: str, kind, help_text: str):
+    """An option for the TrainConfig field of the same name, its default shown."""
+    name = flag.lstrip("-").replace("-", "_")
+    return click.option(flag, type=kind, default=getattr(DEFAULTS, name), show_default=True,
+                        help=help_text)
+
+
+def _count(field: str, low: int = 1):
+    return click.IntRange(low, LIMITS[field])
+
+
+# the settings of a training run (TrainConfig), each with its range
+train_settings = _apply([
+    _setting("--epochs", _count("epochs"),
+             "Most epochs; early stopping on validation accuracy usually ends sooner."),
+    _setting("--batch-size", _count("batch_size"), "Reviews per gradient step."),
+    _setting("--max-len", _count("max_len"),
+             "Tokens per review; longer reviews keep their last ones."),
+    _setting("--vocab-size", _count("vocab_size", 3),
+             "Vocabulary entries, including padding and out-of-vocabulary."),
+    _setting("--vocab-method", click.Choice(VOCAB_METHODS),
+             "How the vocabulary's words are chosen from the training part."),
+    click.option("--vocab-df-power", type=FiniteFloat(0, 2), default=None,
+                 help="label-aware: a word's score is |log-odds of positive vs negative| x its "
+                      "document frequency to this power; higher lets more frequent words in "
+                      "(not, but).  [default: 0.75 with a teacher, else 0.5]"),
+    click.option("--keep-oov/--drop-oov", default=not DEFAULTS.drop_oov, show_default=True,
+                 help="Keep out-of-vocabulary words as id 1, or drop them from the sequence."),
+    click.option("--length-buckets/--random-batches", default=DEFAULTS.length_buckets,
+                 show_default=True, help="Batch reviews of similar length together (faster; "
+                                         "padding is masked, so only the batch mix changes)."),
+    _setting("--embed-dim", _count("embed_dim"), "Width of the word embedding x_t."),
+    _setting("--units", _count("units"), "Width of the SimpleRNN hidden state h_t."),
+    _setting("--dropout", FiniteFloat(0, 1, max_open=True),
+             "Dropout on the RNN's inputs x_t, in training only."),
+    _setting("--recurrent-dropout", FiniteFloat(0, 1, max_open=True),
+             "Dropout on the RNN's state h_{t-1}, in training only."),
+    _setting("--teacher", click.Choice(TEACHERS),
+             "tfidf-nb: a TF-IDF + logistic regression model, its features scaled by naive-Bayes "
+             "ratios (tfidf: not scaled), fitted on the training part, labels "
+             "unlabelled texts (IMDB's unsupervised split, or --unlabelled FILE) and the RNN "
+             "also learns from its probabilities; none: labelled texts only."),
+    click.option("--ema-momentum", type=FiniteFloat(0, 1, max_open=True), default=None,
+                 help="Momentum of the moving average of the weights that is validated and "
+                      f"saved; 0 is off.  [default: {DEFAULT_EMA} with a teacher, else 0]"),
+    _setting("--learning-rate", FiniteFloat(min=0, min_open=True, max=10), "Adam learning rate."),
+    _setting("--clipnorm", FiniteFloat(min=0, min_open=True, max=LIMITS["clipnorm"]),
+             "Gradient clipping by norm."),
+    _setting("--patience", _count("patience"),
+             "Epochs without better validation accuracy before stopping."),
+    _setting("--validation-fraction", FiniteFloat(0, 1, min_open=True, max_open=True),
+             "Part held out for model selection: the last part of a tfds train split, or this "
+             "share of each label of --data."),
+    _setting("--seed", click.IntRange(0, LIMITS["seed"]),
+             "Random seed; the same seed gives the same run on the same machine."),
+    _setting("--limit", click.IntRange(min=2), "Use only the first N training reviews (and "
+             "of a --validation-data file, and N unlabelled texts), for quick tries."),
+])
+
+# what a run trains on
+data_options = _apply([
+    click.option("--data", "data", default=None,
+                 type=click.Path(exists=True, dir_okay=False, allow_dash=True),
+                 help="Train on a labelled file instead (CSV or TSV with a header, headerless "
+                      "TSV label<TAB>text, JSON Lines; - for standard input); its validation "
+                      "part is drawn from each label after a seeded shuffle.  "
+                      "[default: --dataset]"),
+    click.option("--validation-data", type=click.Path(exists=True, dir_okay=False,
+                                                      allow_dash=True), default=None,
+                 help="With --data: a labelled file (or -) for model selection instead.  "
+                      "[default: part of --data]"),
+    click.option("--unlabelled", type=click.Path(exists=True, dir_okay=False, allow_dash=True),
+                 default=None,
+                 help="With --data: unlabelled texts for the teacher to label (one a line, or "
+                      "CSV/TSV/JSON Lines with a text column; - for standard input).  "
+                      "[default: none, no teacher]"),
+    click.option("--dataset", default=DEFAULTS.dataset, show_default=True,
+                 help="A tensorflow-datasets dataset with a text and a 0/1 label to train on (its "
+                      "train split; evaluate reads its test split)."),
+])
+
+
+INPUT_PATH = click.Path(exists=True, dir_okay=False, allow_dash=True, path_type=str)
+
+
+def _stream(name: str) -> tuple | None:
+    """What identifies an input that can be read only once: standard input (-), or a pipe,
+    FIFO or device by its inode; None for a regular file, which can be opened twice."""
+    try:
+        info = os.fstat(0) if name == "-" else os.stat(name)
+    except OSError:
+        return ("-",) if name == "-" else None
+    if name != "-" and stat.S_ISREG(info.st_mode):
+        return None
+    return ("-",) if name == "-" and stat.S_ISREG(info.st_mode) else (info.st_dev, info.st_ino)
+
+
+def read_once(inputs: list[tuple[str, str | None]]) -> None:
+    """Refuse two (option, path) inputs that are one stream, which the first would use up:
+    - twice, - and /dev/stdin on a pipe, one FIFO twice."""
+    seen: dict[tuple, str] = {}
+    stdin = _stream("-")
+    for option, name in inputs:
+        key = None if name is None else _stream(str(name))
+        if key is None:
+            continue
+        if key in seen:
+            what = ("standard input" if key in (("-",), stdin) else f"{name} is a pipe, which")
+            raise click.UsageError(f"{what} can be read only once: {seen[key]} and {option} "
+                                   f"both read it")
+        seen[key] = option
+MAX_RECORD_OPTION = click.option(
+    "--max-record-mb", type=click.IntRange(1, 1024), default=10, show_default=True,
+    help="Largest record (a line, or a CSV record over several lines) in MB; a longer one is "
+         "an error, or skipped with --skip-bad.")
+INPUT_FORMAT_OPTION = click.option(
+    "--input-format", type=click.Choice(["auto", "lines", "csv", "tsv", "jsonl"]),
+    default="auto", show_default=True,
+    help="How to read the input; auto goes by the extension (.csv, .tsv, .jsonl), else by the "
+         "first line for a labelled file, else one text a line.")
+
+
+def png_path(ctx, param, value):
+    if value is not None and value.suffix.lower() != ".png":
+        raise click.BadParameter(f"{value} is not a .png file name")
+    return value
+
+

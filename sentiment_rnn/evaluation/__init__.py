@@ -1,0 +1,2 @@
+"""Probabilities -> judgement: metrics on held-out texts, baselines beside, reports and plots.
+"""

@@ -1,0 +1,208 @@
+"""Text -> tokens -> ids: the one tokenizer and vocabulary, shared by training, Keras and NumPy.
+
+standardize: Unicode NFKC (after cutting any run of more than 30 combining marks to 30, UAX
+#15's stream-safe limit, so that its cost stays linear in the text's length), lowercase,
+`<br />` removed, apostrophes dropped inside words (`don't` -> `dont`, so negations stay one
+token), other punctuation removed; then split on whitespace. Ids: 0 = padding, 1 = out of
+vocabulary, 2.. = words. Sequences keep their *last* `max_len` ids and are padded in front, so
+the RNN's last state has read the end of the review.
+
+Not Keras' TextVectorization: the NumPy path (predict, inspect, the web page) must tokenize
+without importing TensorFlow, and the vocabulary is chosen label-aware, which it cannot do.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from sentiment_rnn.errors import RunFolderError
+from sentiment_rnn.files.atomic import read_bytes, read_lines_bytes
+
+PAD, OOV = 0, 1
+RESERVED = ("<pad>", "<oov>")
+
+_BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)
+_APOSTROPHE = re.compile(r"['\u2019\u2018`]")
+_PUNCT = re.compile(r"[^\w\s]|_")
+
+
+STREAM_SAFE = 30  # UAX #15: no more than 30 non-starters in a row; a longer run is never a word
+_RUN: re.Pattern | None = None  # built on the first text that needs it (about 0.1 s)
+
+
+def _long_runs() -> re.Pattern:
+    """Runs of more than STREAM_SAFE characters whose NFKD starts with a non-starter
+    (combining class > 0): the only input on which NFKC takes more than linear time. Every
+    such character lies below U+20000 (a test checks the whole range)."""
+    global _RUN
+    if _RUN is None:
+        comb, nfkd = unicodedata.combining, unicodedata.decomposition
+        marks = [c for c in map(chr, range(0x300, 0x20000)) if comb(c) or (
+            nfkd(c) and comb(unicodedata.normalize("NFKD", c)[0]))]
+        _RUN = re.compile(f"[{''.join(map(re.escape, marks))}]{{{STREAM_SAFE + 1},}}")
+    return _RUN
+
+
+def stream_safe(text: str) -> str:
+    """`text` with each run of more than 30 combining characters cut to its first 30 (UAX
+    #15's Stream-Safe Text Format limit), so that NFKC costs linear time: one base with 100,000
+    marks took NFKC minutes. Text without such a run comes back unchanged."""
+    if text.isascii() or max(text) < "\u0300":
+        return text
+    return _long_runs().sub(lambda m: m.group()[:STREAM_SAFE], text)
+
+
+def standardize(text: str) -> str:
+    text = unicodedata.normalize("NFKC", stream_safe(text)).lower()
+    text = _BREAK.sub(" ", text)
+    text = _APOSTROPHE.sub("", text)
+    return _PUNCT.sub(" ", text)
+
+
+def tokenize(text: str) -> list[str]:
+    return standardize(text).split()
+
+
+class Vocabulary:
+    """An ordered word list; a word's id is its position. Entries 0 and 1 are reserved."""
+
+    def __init__(self, words: Sequence[str]):
+        words = list(words)
+        if tuple(words[:2]) != RESERVED:
+            raise ValueError(f"a vocabulary starts with {RESERVED}")
+        self.words = words
+        self.index = {w: i for i, w in enumerate(words)}
+        if len(self.index) != len(words):
+            raise ValueError("a vocabulary has no duplicate words")
+
+    def __len__(self) -> int:
+        return len(self.words)
+
+    @classmethod
+    def build(cls, token_lists: Sequence[list[str]], labels: Sequence[int] | None,
+              size: int, method: str = "label-aware", df_power: float = 0.75) -> Vocabulary:
+        """Choose `size - 2` words from training documents only.
+
+        "frequency": the most frequent tokens. "label-aware": the tokens with the largest
+        |log-odds of appearing in a positive vs a negative review| x document frequency **
+        df_power, which keeps frequent words that carry sentiment and drops frequent neutral
+        ones; a larger df_power lets more frequent words in (0.75 brings `not` and `but`).
+        """
+        n_words = size - len(RESERVED)
+        if method == "frequency":
+            counts = Counter(w for tokens in token_lists for w in tokens)
+            ranked = sorted(counts, key=lambda w: (-counts[w], w))
+        elif method == "label-aware":
+            if labels is None:
+                raise ValueError("a label-aware vocabulary needs labels")
+            df_pos, df_neg = Counter(), Counter()
+            for tokens, label in zip(token_lists, labels):
+                (df_pos if label == 1 else df_neg).update(set(tokens))
+            n_pos = sum(1 for label in labels if label == 1)
+            n_neg = len(labels) - n_pos
+
+            def score(w: str) -> float:
+                p, n = df_pos[w], df_neg[w]
+                log_odds = math.log((p + 1) / (n_pos + 1)) - math.log((n + 1) / (n_neg + 1))
+                return abs(log_odds) * (p + n) ** df_power
+
+            scores = {w: score(w) for w in df_pos.keys() | df_neg.keys()}
+            ranked = sorted(scores, key=lambda w: (-scores[w], w))
+        else:
+            raise ValueError(f"unknown vocabulary method {method!r}")
+        return cls(list(RESERVED) + ranked[:n_words])
+
+    def lookup(self, tokens: Iterable[str]) -> list[int]:
+        """Token -> id, with OOV (1) for unknown words."""
+        return [self.index.get(t, OOV) for t in tokens]
+
+    def text(self) -> str:
+        return "\n".join(self.words) + "\n"
+
+    def sha256(self) -> str:
+        return hashlib.sha256(self.text().encode("utf-8")).hexdigest()
+
+    @classmethod
+    def load(cls, path: Path, size: int | None = None) -> Vocabulary:
+        """From a vocab.txt file (a regular file, UTF-8, one word per line), of `size` words
+        if given."""
+        return cls.from_bytes(cls.read(path, size), path)
+
+    @staticmethod
+    def read(path: Path, size: int | None = None) -> bytes:
+        """vocab.txt's bytes, refused unread past its byte bound, and, when it does not have
+        `size` lines, counted in bounded memory and refused before any decoding."""
+        path = Path(path)
+        if not (path.exists() or path.is_symlink()):
+            raise RunFolderError(f"{path.parent}: the vocabulary file {path.name} is missing")
+        from sentiment_rnn.config import FILE_LIMITS  # 64 MiB: 1,000,000 words of 64 bytes on average
+
+        limit = FILE_LIMITS["vocab.txt"]
+        if path.is_file() and path.stat().st_size > limit:
+            raise RunFolderError(f"{path.parent}: {path.name} is too large "
+                                 f"({path.stat().st_size:,} bytes; at most {limit:,} are read)")
+        if size is None:
+            return read_bytes(path)
+        data, lines = read_lines_bytes(path, size)
+        if data is None or lines != size:
+            raise RunFolderError(f"{path.parent}: {path.name} has {lines} entries but "
+                                 f"config.json says vocab_size {size}")
+        return data
+
+    @classmethod
+    def from_bytes(cls, data: bytes, path: Path) -> Vocabulary:
+        """From vocab.txt's bytes (`path` names it in errors)."""
+        path = Path(path)
+        try:
+            lines = data.decode("utf-8").split("\n")
+        except UnicodeDecodeError as exc:
+            raise RunFolderError(f"{path.parent}: cannot read {path.name} ({exc})") from None
+        if lines and lines[-1] == "":
+            lines.pop()
+        bad = [i + 1 for i, w in enumerate(lines) if not w or w != w.strip() or " " in w]
+        if bad:
+            raise RunFolderError(f"{path.parent}: {path.name} line {bad[0]} is not a single word")
+        try:
+            return cls(lines)
+        except ValueError as exc:
+            raise RunFolderError(f"{path.parent}: {path.name} is not a vocabulary ({exc})") from None
+
+
+def to_ids(tokens: Sequence[str], vocab: Vocabulary, max_len: int, drop_oov: bool) -> list[int]:
+    """The ids the model reads for one token list: OOV dropped or kept, last `max_len` kept."""
+    ids = vocab.lookup(tokens)
+    if drop_oov:
+        ids = [i for i in ids if i != OOV]
+    return ids[-max_len:]
+
+
+def pad(sequences: Sequence[Sequence[int]], length: int | None = None) -> np.ndarray:
+    """(batch, time) int32 array, padded with 0 in front. `length` defaults to the longest."""
+    if length is None:
+        length = max((len(s) for s in sequences), default=0)
+    out = np.zeros((len(sequences), max(length, 1)), dtype=np.int32)
+    for row, seq in zip(out, sequences):
+        seq = seq[-length:] if length else []
+        if len(seq):
+            row[-len(seq):] = seq
+    return out
+
+
+def encode_tokens(token_lists: Iterable[Sequence[str]], vocab: Vocabulary, max_len: int,
+                  drop_oov: bool, length: int | None = None) -> np.ndarray:
+    """Token lists -> padded (batch, time) ids. `length` defaults to the longest sequence."""
+    return pad([to_ids(t, vocab, max_len, drop_oov) for t in token_lists], length)
+
+
+def encode(texts: Iterable[str], vocab: Vocabulary, max_len: int, drop_oov: bool,
+           length: int | None = None) -> np.ndarray:
+    """Texts -> padded (batch, time) ids: the whole text -> ids step in one call."""
+    return encode_tokens((tokenize(t) for t in texts), vocab, max_len, drop_oov, length)

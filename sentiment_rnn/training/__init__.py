@@ -1,0 +1,2 @@
+"""Training: prepared ids -> Keras fit -> a run folder (weights, history, logs), and resume.
+"""
