@@ -51,7 +51,7 @@ def make_base(out: str) -> None:
 
     import numpy as np
     from sentiment_rnn.data.imdb import load_split
-    from sentiment_rnn.text.vocabulary import tokenize
+    from sentiment_rnn.text.tokenizer import tokenize
 
     texts, labels = load_split("train")
     pos, neg = Counter(), Counter()
@@ -114,7 +114,8 @@ def counters(base: str) -> None:
     """Peak bytes of Vocabulary.build (label-aware) per distinct word, at growing review counts."""
     import tracemalloc
 
-    from sentiment_rnn.text.vocabulary import Vocabulary, tokenize
+    from sentiment_rnn.text.tokenizer import tokenize
+    from sentiment_rnn.text.vocabulary import Vocabulary
 
     rows = [json.loads(line) for line in open(base, encoding="utf-8")]
     tokens = [tokenize(r["text"]) for r in rows]

@@ -6,7 +6,7 @@ The Python API (`import sentiment_rnn as sr`): `sr.load(run_dir)` gives a Model 
 evaluate and seal do.
 """
 
-__version__ = "0.3.0"
+from sentiment_rnn._version import __version__
 
 __all__ = ["Model", "Trace", "TrainedRun", "evaluate", "load", "seal", "train", "__version__"]
 

@@ -95,7 +95,8 @@ class Model:
     def ids(self, text: str) -> list[int]:
         """The ids the network reads for a text, in order: tokens looked up, out-of-vocabulary
         words dropped (or read as 1) and only the last max_len kept, as in training."""
-        from sentiment_rnn.text.vocabulary import to_ids, tokenize
+        from sentiment_rnn.text.tokenizer import tokenize
+        from sentiment_rnn.text.vocabulary import to_ids
 
         c = self.config
         return to_ids(tokenize(text), self.run.vocab, c.max_len, c.drop_oov)
@@ -106,7 +107,7 @@ class Model:
 
     def classify(self, texts: str | Sequence[str], threshold: float = 0.5) -> list[str]:
         """positive, negative, or unknown (no word the model knows) for each text."""
-        from sentiment_rnn.prediction.predictor import UNKNOWN, label
+        from sentiment_rnn.nn.verdict import UNKNOWN, label
 
         if not 0 <= threshold <= 1:
             raise ValueError(f"threshold must be between 0 and 1, got {threshold!r}")
@@ -120,7 +121,7 @@ class Model:
     def overview(self) -> dict:
         """The weights, the spectral radius of W_hh and the top words (`inspect --json
         --check 0`)."""
-        from sentiment_rnn.inspection.trace import overview
+        from sentiment_rnn.inspection.overview import overview
 
         return overview(self.run_dir, check=0, loaded=self._loaded)
 

@@ -16,7 +16,7 @@ from sentiment_rnn.nn.callbacks import WeightAverage, targets
 from sentiment_rnn.nn.keras_model import (agreement, averaging_adam, build_model, compile_model,
                                  custom_objects, weight_arrays)
 from sentiment_rnn.nn.numpy_rnn import NAMES
-from sentiment_rnn.prediction.predictor import THRESHOLD, is_positive, label
+from sentiment_rnn.nn.verdict import THRESHOLD, is_positive, label
 
 from conftest import TINY_TRAIN_ARGS
 
@@ -122,7 +122,7 @@ def _train(data_dir, cwd, run, *extra):
 
 
 def _checkpoint(run):
-    from sentiment_rnn.training.train import load_checkpoint
+    from sentiment_rnn.training.resume import load_checkpoint
 
     state = json.loads((run / "state.json").read_text())
     return state, load_checkpoint(run / state["checkpoint"])
@@ -190,7 +190,7 @@ def test_a_checkpoint_of_plain_adam_carries_its_state_over(tmp_path):
     `agreement`) resumes with its steps, moments and average."""
     import keras
 
-    from sentiment_rnn.training.train import load_checkpoint
+    from sentiment_rnn.training.resume import load_checkpoint
 
     model, x, y = _tiny(0.9)
     old = keras.Sequential.from_config(model.get_config())
@@ -247,7 +247,7 @@ def test_the_checkpoint_still_needs_our_objects_and_has_them():
 # --- one threshold rule -----------------------------------------------------------------------
 
 def test_p_of_one_half_is_positive_everywhere():
-    from sentiment_rnn.evaluation.evaluate import metrics
+    from sentiment_rnn.evaluation.metrics import metrics
     from sentiment_rnn.nn.keras_model import _classes
 
     assert THRESHOLD == 0.5 and is_positive(0.5) and not is_positive(np.nextafter(0.5, 0))

@@ -423,7 +423,7 @@ def _full_disk_at(monkeypatch, name: str, epoch: int | None = None):
     """Writing the run file `name` fails with ENOSPC (raised by the write itself, which names
     no file, as a full disk does); with `epoch`, only the epoch-th time it is written."""
     from sentiment_rnn.files import atomic as fileio
-    from sentiment_rnn.training import train as training
+    from sentiment_rnn.training import epochs as training
 
     real = fileio.write_temp
     calls = {"n": 0}

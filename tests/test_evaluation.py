@@ -5,8 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from sentiment_rnn.evaluation.evaluate import (calibration_bins, expected_calibration_error, format_table,
-                                    length_buckets, metrics)
+from sentiment_rnn.evaluation.metrics import calibration_bins, expected_calibration_error, format_table, length_buckets, metrics
 
 
 def test_metrics_on_a_hand_computed_case():

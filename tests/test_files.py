@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from sentiment_rnn.cli.commands import main
-from sentiment_rnn.evaluation.evaluate import metrics
+from sentiment_rnn.evaluation.metrics import metrics
 from sentiment_rnn.prediction.rows import classify_stream
 from sentiment_rnn.files.readers import read_labelled, read_texts
 from sentiment_rnn.files.streams import Source

@@ -21,7 +21,7 @@ from sentiment_rnn.data import teacher
 from sentiment_rnn.cli.commands import main
 from sentiment_rnn.config import TrainConfig
 from sentiment_rnn.data.prepare import prepare
-from sentiment_rnn.text.vocabulary import tokenize
+from sentiment_rnn.text.tokenizer import tokenize
 
 SMALL = ["--vocab-size", "30", "--max-len", "12", "--batch-size", "8", "--learning-rate",
          "0.02", "--embed-dim", "8", "--units", "6", "--seed", "7"]
@@ -335,7 +335,7 @@ def test_the_vocabulary_options_choose_the_words_they_say(tmp_path, monkeypatch,
 @pytest.mark.parametrize("option, bucket", [("--random-batches", 1), ("--length-buckets", 32)])
 def test_random_batches_are_not_grouped_by_length(tmp_path, monkeypatch, tiny_data_dir, option,
                                                   bucket):
-    from sentiment_rnn.training import train as training
+    from sentiment_rnn.training import epochs as training
 
     monkeypatch.chdir(tmp_path)
     asked = []

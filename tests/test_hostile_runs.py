@@ -239,9 +239,9 @@ def test_a_full_disk_during_training_loses_nothing_and_resume_finishes(tiny_data
                                                                        monkeypatch):
     import errno
 
-    from sentiment_rnn.training import train as training
+    from sentiment_rnn.training import epochs as training
 
-    real, calls = training._save_keras, []
+    real, calls = training.save_keras, []
 
     def full_on_the_third_checkpoint(model, path):
         calls.append(path)
@@ -249,7 +249,7 @@ def test_a_full_disk_during_training_loses_nothing_and_resume_finishes(tiny_data
             raise OSError(errno.ENOSPC, "No space left on device", str(path))
         real(model, path)
 
-    monkeypatch.setattr(training, "_save_keras", full_on_the_third_checkpoint)
+    monkeypatch.setattr(training, "save_keras", full_on_the_third_checkpoint)
     run = in_tmp / "run"
     result = invoke("train", *TINY_TRAIN_ARGS, "--epochs", "4", "--run-dir", run, "--data-dir",
                     tiny_data_dir)
@@ -261,7 +261,7 @@ def test_a_full_disk_during_training_loses_nothing_and_resume_finishes(tiny_data
     assert (state["epoch"], state["checkpoint"], state["completed"]) == (
         2, "checkpoint-002.keras", False)
     Predictor(run)  # the committed best model is intact
-    monkeypatch.setattr(training, "_save_keras", real)  # the disk has room again
+    monkeypatch.setattr(training, "save_keras", real)  # the disk has room again
     result = invoke("train", "--resume", run, "--data-dir", tiny_data_dir)
     assert result.exit_code == 0, result.output
     assert json.loads((run / "state.json").read_text())["epoch"] == 4

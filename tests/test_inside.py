@@ -13,6 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import NEGATIVE, POSITIVE
+from sentiment_rnn.inspection import overview as overviewing
 from sentiment_rnn.inspection import trace as inspecting
 from sentiment_rnn.cli.commands import main
 from sentiment_rnn.nn.numpy_rnn import NAMES, NumpyRNN
@@ -54,7 +55,7 @@ def test_word_ranking_is_each_word_alone_through_predict(trained_run):
     """Checked against the formula worked by hand from weights.npz (one step from h_0 = 0),
     not against the forward pass the ranking itself uses."""
     run, model = inspecting.load(trained_run)
-    ranking = inspecting.word_ranking(run, model)
+    ranking = overviewing.word_ranking(run, model)
     with np.load(trained_run / "weights.npz", allow_pickle=False) as w:
         h = np.tanh(w["embedding"][2:] @ w["W_xh"] + w["b_h"])  # each word alone, from h_0 = 0
         logits = (h @ w["W_hy"] + w["b_y"]).ravel()

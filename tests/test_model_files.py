@@ -137,7 +137,7 @@ def test_an_npz_with_a_weight_twice_is_refused(run_copy):
     ({"units": 5000}, "units must be at most 4,096, got 5000)"),
     ({"embed_dim": 10**9}, "embed_dim must be at most 4,096, got 1000000000)"),
     ({"max_len": 10**6}, "max_len must be at most 100,000, got 1000000)"),
-    ({"vocab_size": 10**7}, "vocab_size must be a whole number from 3"),
+    ({"vocab_size": 10**7}, "vocab_size must be at most 1,000,000, got 10000000)"),
 ])
 def test_configuration_sizes_have_upper_bounds(run_copy, changes, why):
     meta = json.loads((run_copy / "config.json").read_text())

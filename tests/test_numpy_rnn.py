@@ -6,7 +6,8 @@ import pytest
 from sentiment_rnn.errors import RunFolderError
 from sentiment_rnn.nn.keras_model import weight_arrays
 from sentiment_rnn.nn.numpy_rnn import NumpyRNN
-from sentiment_rnn.prediction.predictor import Predictor, load_keras_model
+from sentiment_rnn.prediction.keras_backend import load_keras_model
+from sentiment_rnn.prediction.predictor import Predictor
 from sentiment_rnn.files.run_folder import load_run
 
 

@@ -15,7 +15,8 @@ from hypothesis import strategies as st
 from sentiment_rnn.errors import DataFileError
 from sentiment_rnn.files.readers import read_labelled, read_texts
 from sentiment_rnn.files.streams import Source
-from sentiment_rnn.text.vocabulary import OOV, Vocabulary, encode, tokenize
+from sentiment_rnn.text.tokenizer import tokenize
+from sentiment_rnn.text.vocabulary import OOV, Vocabulary, encode
 
 SETTINGS = settings(max_examples=150, deadline=None, derandomize=True,
                     suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -33,7 +33,7 @@ with warnings.catch_warnings():  # Starlette 1.x prefers httpx2; httpx works wit
 
 import sentiment_rnn as sr  # noqa: E402
 from sentiment_rnn.serve import app as server  # noqa: E402
-from sentiment_rnn.text import vocabulary as text
+from sentiment_rnn.text import tokenizer as text
 from sentiment_rnn.serve import guard as webguard
 from sentiment_rnn.serve import bodies as webio
 from sentiment_rnn.cli.commands import main  # noqa: E402
@@ -104,7 +104,7 @@ NORMAL = ["A wonderful film, the best story!", "Phim rất hay, diễn viên tuy
 @pytest.mark.parametrize("normal", NORMAL)
 def test_normal_text_is_tokenized_as_before(normal):
     assert text.stream_safe(normal) is normal or text.stream_safe(normal) == normal
-    before = text._PUNCT.sub(" ", text._APOSTROPHE.sub("", text._BREAK.sub(
+    before = text._PUNCT.sub(" ", text._APOSTROPHE.sub("", text.BREAK.sub(
         " ", unicodedata.normalize("NFKC", normal).lower()))).split()
     assert text.tokenize(normal) == before
 
@@ -121,7 +121,7 @@ def test_text_with_at_most_30_marks_in_a_row_is_left_alone(chunks):
 
 
 def test_the_mark_table_covers_every_code_point():
-    """text.py builds its table below U+20000 only: no character above it starts its NFKD
+    """tokenizer.py builds its table below U+20000 only: no character above it starts its NFKD
     with a non-starter in this Python's Unicode version."""
     above = [cp for cp in range(0x20000, 0x110000) if _nonstarter(chr(cp))]
     assert above == []

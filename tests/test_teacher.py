@@ -32,7 +32,7 @@ def weights(run_dir):
 
 
 def lines(rows):
-    from sentiment_rnn.text.vocabulary import tokenize
+    from sentiment_rnn.text.tokenizer import tokenize
 
     return [" ".join(tokenize(t)) for t, _ in rows]
 
@@ -354,7 +354,8 @@ def test_standard_input_is_not_closed_by_reading_it(monkeypatch):
 
 def test_stopped_before_the_first_epoch_leaves_no_run_folder(teacher_data_dir, tmp_path,
                                                               monkeypatch):
-    from sentiment_rnn.training import train as training
+    from sentiment_rnn.training import epochs as training
+    from sentiment_rnn.training import train as train_module
 
     class StoppedAtOnce(training.StopOnSignal):  # as a Ctrl-C during the first step would
         def __enter__(self):
@@ -366,7 +367,7 @@ def test_stopped_before_the_first_epoch_leaves_no_run_folder(teacher_data_dir, t
     lines = []
     config = TrainConfig(limit=60, vocab_size=30, max_len=12, embed_dim=8, units=6,
                          batch_size=8)
-    result = training.train(config, tmp_path / "models" / "run", teacher_data_dir,
+    result = train_module.train(config, tmp_path / "models" / "run", teacher_data_dir,
                             models_dir=tmp_path / "models", echo=lines.append, verbose=0)
     assert (result.epochs_run, result.completed) == (0, False)
     assert lines[-1] == (f"Stopped before the first epoch finished; nothing to resume, so "

@@ -4,7 +4,9 @@ import numpy as np
 import pytest
 
 from sentiment_rnn.errors import RunFolderError
-from sentiment_rnn.text.vocabulary import OOV, Vocabulary, encode, pad, standardize, to_ids, tokenize
+from sentiment_rnn.files.vocab_file import load_vocabulary
+from sentiment_rnn.text.tokenizer import standardize, tokenize
+from sentiment_rnn.text.vocabulary import OOV, Vocabulary, encode, pad, to_ids
 
 
 def test_standardize_lowercases_and_strips_markup_and_punctuation():
@@ -69,7 +71,7 @@ def test_vocabulary_round_trips_through_its_file(tmp_path):
     path = tmp_path / "vocab.txt"
     path.write_text(vocab.text(), encoding="utf-8")
     assert path.read_text(encoding="utf-8") == "<pad>\n<oov>\ncafé\ngood\n"
-    loaded = Vocabulary.load(path)
+    loaded = load_vocabulary(path)
     assert loaded.words == vocab.words
     assert loaded.sha256() == vocab.sha256()
 
@@ -83,4 +85,4 @@ def test_bad_vocabulary_files_are_refused(tmp_path, content, message):
     path = tmp_path / "vocab.txt"
     path.write_text(content, encoding="utf-8")
     with pytest.raises(RunFolderError, match=message):
-        Vocabulary.load(path)
+        load_vocabulary(path)

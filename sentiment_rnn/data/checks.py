@@ -138,7 +138,7 @@ def check_unlabelled(config) -> None:
     from sentiment_rnn.files.columns import Columns
     from sentiment_rnn.files.readers import Skipped, read_texts
     from sentiment_rnn.files.streams import Source
-    from sentiment_rnn.text.vocabulary import tokenize
+    from sentiment_rnn.text.tokenizer import tokenize
 
     skipped, records = Skipped(), 0
     with Source(path) as source:

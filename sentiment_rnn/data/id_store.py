@@ -182,26 +182,6 @@ def prepared_sha256(config_file: Path) -> dict | None:
     return saved if isinstance(saved, dict) else None
 
 
-def prepare_again(run, data_dir, echo):
-    """The run's ids and targets, prepared again from the data; refused (and removed) unless
-    they are exactly what the run started with (config.json keeps their sha256): another data
-    folder or an edited file would silently train the rest of the run on other data."""
-    from sentiment_rnn.data.prepare import Source, prepare
-
-    source = Source()
-    _, train_part, val_part = prepare(run.config, data_dir, run.vocab, folder=run.path,
-                                      source=source, teacher=True, echo=echo)
-    saved = prepared_sha256(run.config_file)
-    now = source.description.get("prepared_sha256")
-    if saved is not None and saved != now:
-        remove_prepared(run.path)
-        changed = sorted(k for k in set(saved) | set(now or {}) if saved.get(k) != now.get(k))
-        raise DataFileError(f"{run.path}: the training data read now is not what the run "
-                            f"started with ({', '.join(changed)} differ); resume with the same "
-                            f"data (--data-dir, and the same files)")
-    return train_part, val_part
-
-
 def remove_prepared(folder: Path) -> None:
     """Delete the prepared files once a run is complete: nothing reads them after."""
     for name in ALL_FILES:

@@ -29,7 +29,8 @@ import numpy as np
 from sentiment_rnn.data.checks import check_files, check_parts, check_sources, line_hashes, validation_overlap
 from sentiment_rnn.config import TrainConfig
 from sentiment_rnn.errors import ConfigError, DataFileError
-from sentiment_rnn.text.vocabulary import Vocabulary, to_ids, tokenize
+from sentiment_rnn.text.tokenizer import tokenize
+from sentiment_rnn.text.vocabulary import Vocabulary, to_ids
 
 from sentiment_rnn.data.id_store import IDS_FILES, LABEL_FILES, PreparedFiles, ids_dtype, with_unlabelled
 

@@ -32,7 +32,8 @@ from sentiment_rnn.data.checks import line_hash, line_hashes
 from sentiment_rnn.config import TrainConfig
 from sentiment_rnn.errors import DataFileError
 from sentiment_rnn.data.id_store import UNLABELLED_FILES, PreparedFiles, ids_dtype
-from sentiment_rnn.text.vocabulary import Vocabulary, to_ids, tokenize
+from sentiment_rnn.text.tokenizer import tokenize
+from sentiment_rnn.text.vocabulary import Vocabulary, to_ids
 
 UNLABELLED_SPLIT = "unsupervised"  # the tfds split of unlabelled texts (IMDB has 50,000)
 TEACHER_MAX_ROWS = 100_000  # the teacher learns from at most this many training texts (memory)

@@ -81,7 +81,7 @@ def baselines(run: Run, texts: list[str], ids: np.ndarray, data_dir=None) -> lis
     TF-IDF unigram+bigram logistic regression on all words, scored on `texts` (whose RNN ids
     are `ids`), all trained on the run's training part of the IMDB train split."""
     from sentiment_rnn.data.prepare import labelled_texts, prepare
-    from sentiment_rnn.text.vocabulary import tokenize
+    from sentiment_rnn.text.tokenizer import tokenize
 
     cfg = run.config
     check_training_data(run)

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from sentiment_rnn.errors import InputTextError
-from sentiment_rnn.evaluation.evaluate import CALIBRATION_BINS, calibration_bins, expected_calibration_error
+from sentiment_rnn.evaluation.metrics import CALIBRATION_BINS, calibration_bins, expected_calibration_error
 from sentiment_rnn.files.atomic import write_atomic
 
 MAX_LABELS = 120  # most words written on a trace's axis; longer texts label every k-th word

@@ -16,7 +16,8 @@ import tempfile
 from pathlib import Path
 
 from sentiment_rnn.errors import SentimentRNNError
-from sentiment_rnn.evaluation.evaluate import ECE_NAME, Evaluation, calibration_bins, expected_calibration_error, finite
+from sentiment_rnn.evaluation.metrics import ECE_NAME, calibration_bins, expected_calibration_error, finite
+from sentiment_rnn.evaluation.evaluate import Evaluation
 from sentiment_rnn.evaluation.plots import plot_calibration, plot_confusion_matrix, plot_roc
 from sentiment_rnn.files.atomic import current_umask, write_json_atomic
 

@@ -16,16 +16,15 @@ import re
 import numpy as np
 
 from sentiment_rnn.config import TrainConfig
-from sentiment_rnn.text.vocabulary import tokenize
+from sentiment_rnn.text.tokenizer import BREAK, tokenize
 
-_BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 
 def last_sentence(text: str) -> str:
     """The last sentence of a text that holds a word: split after . ! ? followed by a space,
     and at line breaks (<br />, new lines)."""
-    for part in reversed(_BREAK.sub("\n", text).split("\n")):
+    for part in reversed(BREAK.sub("\n", text).split("\n")):
         for sentence in reversed(_SENTENCE_END.split(part)):
             if tokenize(sentence):
                 return sentence.strip()

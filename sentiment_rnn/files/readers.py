@@ -26,7 +26,7 @@ import numpy as np
 from sentiment_rnn.files.columns import Columns, LabelMap, label_text, parse_label
 from sentiment_rnn.errors import DataFileError
 from sentiment_rnn.files.streams import RECORD_LIMIT, Bad, Source, TooLong
-from sentiment_rnn.text.vocabulary import tokenize
+from sentiment_rnn.text.tokenizer import tokenize
 
 EXTENSIONS = {".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl",
               ".json": "jsonl", ".txt": None}

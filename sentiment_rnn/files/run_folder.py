@@ -45,6 +45,7 @@ from sentiment_rnn.errors import ConfigError, RunFolderError
 from sentiment_rnn.files.atomic import (MAX_RUN_FILE, parse_json, read_bytes, read_json, write_json_atomic,
                      write_text_atomic)
 from sentiment_rnn.files.run_state import SETTINGS_FILES, check_state
+from sentiment_rnn.files.vocab_file import read_vocabulary
 from sentiment_rnn.text.vocabulary import Vocabulary
 
 DEFAULT_MODELS_DIR = Path("models")
@@ -288,7 +289,7 @@ def load_run(path: str | os.PathLike, verify: bool = True) -> Run:
         config = TrainConfig.from_dict(meta["config"])
     except ConfigError as exc:
         raise RunFolderError(f"{path}: config.json is invalid ({exc})") from None
-    vocab_bytes = Vocabulary.read(path / "vocab.txt", config.vocab_size)  # counted first
+    vocab_bytes = read_vocabulary(path / "vocab.txt", config.vocab_size)  # counted first
     vocab = Vocabulary.from_bytes(vocab_bytes, path / "vocab.txt")
     if len(vocab) != config.vocab_size:
         raise RunFolderError(f"{path}: vocab.txt has {len(vocab)} entries but config.json says "

@@ -1,39 +1,24 @@
-"""Inside the trained model: the weights, its memory, and how it reads a text word by word.
+"""Inside the trained model, one text: how it reads the text word by word (`inspect TEXT`).
 
-Where it sits in the flow text -> tokens -> ids -> model -> probability: it reuses every stage
-(text.py's tokenizer, the run's vocabulary, weights.npz through NumpyRNN) and opens the model
-stage up, reporting each hidden state h_t and the running P(positive | words so far) =
-sigmoid(h_t W_hy + b_y) instead of only the last one. Never imports TensorFlow, except for the
-optional NumPy-vs-Keras parity check on the run's own data (its dataset's test split, or the
-validation part of a user's file).
+It reuses every stage of the flow (the tokenizer, the run's vocabulary, weights.npz through
+NumpyRNN) and opens the model stage up, reporting each hidden state h_t and the running
+P(positive | words so far) = sigmoid(h_t W_hy + b_y) instead of only the last one. Never imports
+TensorFlow.
 """
 
 from __future__ import annotations
 
-import math
 import os
-import textwrap
 
 import numpy as np
 
 from sentiment_rnn.errors import RunFolderError
-from sentiment_rnn.nn.numpy_rnn import NAMES, NumpyRNN
-from sentiment_rnn.prediction.predictor import UNKNOWN, label, load_numpy_model
 from sentiment_rnn.files.run_folder import Run, load_run
-from sentiment_rnn.text.vocabulary import OOV, RESERVED, encode, to_ids, tokenize
-
-TOLERANCE = 1e-5  # largest NumPy-vs-Keras difference in P(positive) the parity check accepts
-TOP_WORDS = 20  # words listed as most positive and most negative
-ROLES = {
-    "embedding": "x_t = embedding[id_t]",
-    "W_xh": "kernel, x_t -> h_t",
-    "W_hh": "recurrent kernel, h_{t-1} -> h_t",
-    "b_h": "hidden bias",
-    "W_hy": "output kernel, h_T -> logit",
-    "b_y": "output bias",
-}
-WORDS_METHOD = ("each of the {n} vocabulary words alone, as a one-word review, through the NumPy "
-                "forward pass: P(positive) = sigmoid(tanh(x W_xh + b_h) W_hy + b_y)")
+from sentiment_rnn.nn.numpy_rnn import NumpyRNN
+from sentiment_rnn.nn.verdict import UNKNOWN, label
+from sentiment_rnn.prediction.predictor import load_numpy_model
+from sentiment_rnn.text.tokenizer import tokenize
+from sentiment_rnn.text.vocabulary import OOV, to_ids
 
 
 def load(run_dir: str | os.PathLike) -> tuple[Run, NumpyRNN]:
@@ -41,136 +26,6 @@ def load(run_dir: str | os.PathLike) -> tuple[Run, NumpyRNN]:
     run = load_run(run_dir)
     return run, load_numpy_model(run)
 
-
-# ---------------------------------------------------------------------------------- the weights
-
-def weights(model: NumpyRNN) -> dict[str, dict]:
-    """Shape, parameter count, Frobenius norm and largest |w| of every weight."""
-    return {name: {"shape": list(w.shape), "params": int(w.size),
-                   "norm": float(np.linalg.norm(w)), "max_abs": float(np.max(np.abs(w)))}
-            for name in NAMES for w in [getattr(model, name)]}
-
-
-def memory(W_hh: np.ndarray) -> dict:
-    """The spectral radius of W_hh and what it says about remembering and forgetting.
-
-    Near h = 0, with no new input, h_t ~ h_{t-1} W_hh, so an old state's weight after k steps
-    scales like rho^k (tanh only shrinks it further): rho < 1 forgets geometrically.
-    """
-    rho = float(np.max(np.abs(np.linalg.eigvals(W_hh))))
-    if rho < 1:
-        half = math.log(0.5) / math.log(rho) if rho > 0 else 0.0
-        meaning = (f"rho < 1: left alone, h_t shrinks about x{rho:.2f} a step, so a word's trace "
-                   f"halves within ~{half:.1f} words; the network forgets, and the end of a "
-                   f"review weighs most.")
-    else:
-        meaning = ("rho >= 1: some directions of h_t do not fade on their own (tanh keeps them "
-                   "bounded), so the network can hold a verdict over many words instead of "
-                   "forgetting it.")
-    return {"spectral_radius": rho, "spectral_norm": float(np.linalg.norm(W_hh, 2)),
-            "meaning": meaning}
-
-
-def word_ranking(run: Run, model: NumpyRNN, k: int = TOP_WORDS) -> dict:
-    """The k words that, alone as a review, the model finds most positive and most negative."""
-    ids = np.arange(len(RESERVED), len(run.vocab))
-    probs = model.predict_proba(ids[:, None])  # (words,): each word as a one-word review
-    k = min(k, len(ids) // 2)  # a tiny vocabulary: the two lists never share a word
-    order = np.argsort(-probs, kind="stable")
-
-    def rows(index):
-        return [{"word": run.vocab.words[ids[i]], "probability": float(probs[i])} for i in index]
-
-    return {"most_positive": rows(order[:k]), "most_negative": rows(order[::-1][:k]),
-            "method": WORDS_METHOD.format(n=len(ids))}
-
-
-def parity_texts(run: Run, n: int, data_dir=None) -> tuple[list[str], str]:
-    """The first n texts of the run's own data that the parity check reads, and what they are:
-    the test split of the tfds dataset it was trained on, or the validation part of a user's
-    file (split as training split it; the file is read again)."""
-    cfg = run.config
-    if cfg.data is None:
-        from sentiment_rnn.data.imdb import DATASET, load_split
-
-        texts, _ = load_split("test", data_dir, limit=n, dataset=cfg.dataset)
-        name = "IMDB" if cfg.dataset == DATASET else cfg.dataset
-        return texts, f"{name} test reviews"
-    from sentiment_rnn.data.prepare import labelled_texts
-
-    _, (texts, _) = labelled_texts(cfg, data_dir)
-    where = cfg.validation_data or cfg.data
-    return texts[:n], f"validation texts of {os.path.basename(where)}"
-
-
-def parity(run: Run, model: NumpyRNN, n: int, data_dir=None) -> dict:
-    """Largest |P_numpy - P_keras| over the first n texts of `parity_texts`. Imports
-    TensorFlow."""
-    from sentiment_rnn.nn.keras_model import predict_proba
-    from sentiment_rnn.prediction.predictor import load_keras_model
-
-    texts, source = parity_texts(run, n, data_dir)
-    cfg = run.config
-    ids = encode(texts, run.vocab, cfg.max_len, cfg.drop_oov)  # (reviews, time)
-    diff = np.abs(model.predict_proba(ids) - predict_proba(load_keras_model(run), ids))
-    worst = float(np.max(diff)) if len(diff) else 0.0
-    return {"reviews": len(texts), "source": source, "max_abs_diff": worst,
-            "tolerance": TOLERANCE, "ok": bool(worst <= TOLERANCE)}  # NaN is not ok
-
-
-def overview(run_dir, check: int = 1000, data_dir=None, loaded=None) -> dict:
-    """Everything `inspect` shows without a text; `check` = 0 skips the parity check.
-    `loaded` is (run, model) already loaded by `load`."""
-    run, model = loaded or load(run_dir)
-    return {"model": str(run_dir), "weights": weights(model), "memory": memory(model.W_hh),
-            "parity": parity(run, model, check, data_dir) if check else None,
-            "words": word_ranking(run, model)}
-
-
-def require_parity(report: dict) -> None:
-    """Raise when the parity check ran and NumPy and Keras disagree."""
-    check = report["parity"]
-    if check is not None and not check["ok"]:
-        raise RunFolderError(f"{report['model']}: weights.npz and model.keras disagree by up to "
-                             f"{check['max_abs_diff']:.3g} on {check['reviews']} "
-                             f"{check['source']} (limit {TOLERANCE:g})")
-
-
-def format_overview(report: dict) -> str:
-    w = report["weights"]
-    total = sum(v["params"] for v in w.values())
-    lines = [f"Model: {report['model']}", f"Embedding -> SimpleRNN -> Dense(sigmoid), "
-             f"{total:,} parameters", "",
-             f"{'weight':<10} {'role':<32} {'shape':>10} {'params':>7} {'norm':>8} {'max |w|':>8}"]
-    for name, v in w.items():
-        shape = "(" + ", ".join(map(str, v["shape"])) + ("," if len(v["shape"]) == 1 else "") + ")"
-        lines.append(f"{name:<10} {ROLES[name]:<32} {shape:>10} {v['params']:>7,} "
-                     f"{v['norm']:>8.3f} {v['max_abs']:>8.3f}")
-    m = report["memory"]
-    lines += ["(norm: Frobenius, the square root of the sum of squares)", "",
-              f"Memory: spectral radius of W_hh, rho = {m['spectral_radius']:.3f} (largest "
-              f"|eigenvalue|; spectral norm {m['spectral_norm']:.3f})",
-              textwrap.fill(m["meaning"], 96, initial_indent="  ", subsequent_indent="  "), ""]
-    p = report["parity"]
-    if p is None:
-        lines.append("Parity: skipped (--check 0)")
-    else:
-        verdict = "OK" if p["ok"] else "FAILED"
-        lines += [f"Parity: NumPy vs Keras on {p['reviews']:,} {p['source']}: {verdict}",
-                  f"  largest |difference| in P(positive) {p['max_abs_diff']:.2e} (limit "
-                  f"{TOLERANCE:.0e})"]
-    words = report["words"]
-    pos, neg = words["most_positive"], words["most_negative"]
-    width = max([len(r["word"]) for r in pos + neg] + [8])
-    lines += ["", f"     {'most positive':<{width + 7}}       most negative"]
-    for i, (a, b) in enumerate(zip(pos, neg), 1):
-        lines.append(f"{i:>3}  {a['word']:<{width}} {a['probability']:.3f}    "
-                     f"{b['word']:<{width}} {b['probability']:.3f}")
-    lines.append(textwrap.fill(f"Found by running {words['method']}.", 96))
-    return "\n".join(lines)
-
-
-# ---------------------------------------------------------------------------- a text, step by step
 
 def trace(run_dir, text: str, loaded=None) -> dict:
     """The seed notebook's loop on the real weights: h_t and P(positive) after every word.

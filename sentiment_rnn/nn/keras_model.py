@@ -14,13 +14,15 @@ and the NumPy forward pass (`numpy_rnn.py`) reads exactly those names and shapes
 from __future__ import annotations
 
 import functools
+import tempfile
+from pathlib import Path
 
 import numpy as np
 
 from sentiment_rnn import _tf
 from sentiment_rnn.nn.batching import lengths, sorted_batches, trim
 from sentiment_rnn.config import TrainConfig
-from sentiment_rnn.prediction.predictor import is_positive
+from sentiment_rnn.nn.verdict import is_positive
 
 
 def build_model(config: TrainConfig):
@@ -227,3 +229,27 @@ def predict_proba(model, ids: np.ndarray, batch_size: int = 1024) -> np.ndarray:
     for rows in sorted_batches(lengths(ids), batch_size):  # padding is masked anyway
         out[rows] = call(np.ascontiguousarray(trim(ids[rows]), dtype=np.int32)).numpy().reshape(-1)
     return out
+
+
+class UnloadableModel(Exception):
+    """A .keras file Keras cannot load: `kind` is the exception's type, `why` its first line
+    (without the temporary folder's path), `unsafe` whether safe_mode refused Python code."""
+
+    def __init__(self, kind: str, why: str, unsafe: bool):
+        super().__init__(why)
+        self.kind, self.why, self.unsafe = kind, why, unsafe
+
+
+def load_keras_bytes(data: bytes, name: str = "model.keras", **options):
+    """A .keras file's checked bytes -> the Keras model, loaded with safe_mode on from a private
+    temporary copy, so the bytes checked are the bytes loaded. `options` go to load_model."""
+    tf = _tf.tensorflow()
+    with tempfile.TemporaryDirectory() as tmp:
+        copy = Path(tmp) / name
+        copy.write_bytes(data)
+        try:
+            return tf.keras.models.load_model(copy, safe_mode=True, **options)
+        except Exception as exc:  # truncated zip, wrong layers, unsafe lambda, ...
+            why = str(exc).splitlines()[0][:200] if str(exc) else ""
+            raise UnloadableModel(type(exc).__name__, why.replace(tmp, ""),
+                                  "safe_mode" in str(exc)) from None

@@ -9,117 +9,16 @@ a batch; can return every hidden state h_t. Never imports TensorFlow.
 
 from __future__ import annotations
 
-import contextlib
-import io
-import zipfile
-import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from sentiment_rnn.files.weights import NAMES, load_weights, save_weights
 from sentiment_rnn.nn.batching import lengths, sorted_batches, trim
-from sentiment_rnn.errors import RunFolderError
-from sentiment_rnn.files.atomic import read_bytes
+from sentiment_rnn.nn.blas import ONE_THREAD_FROM, one_blas_thread
 
-
-def _shapes(vocab_size: int, embed_dim: int, units: int) -> dict[str, tuple]:
-    return {"embedding": (vocab_size, embed_dim), "W_xh": (embed_dim, units),
-            "W_hh": (units, units), "b_h": (units,), "W_hy": (units, 1), "b_y": (1,)}
-
-
-class UnusableWeights(ValueError):
-    """Weights of the right shapes that no forward pass can use (NaN, infinity, integers)."""
-
-
-class Mismatch(ValueError):
-    """Weights missing, or of other shapes than the configuration's."""
-
-
-class NotAnNpz(Exception):
-    """Bytes that are not an .npz archive of .npy arrays (text, a pickle, a truncated zip)."""
-
-
-FLOATS = ("float16", "float32", "float64")  # read exactly as float64; no other dtype is read
-MAX_MEMBERS = 64  # an .npz with more members than this is not one we wrote
-MAX_HEADER = 4096  # bytes of an .npy header: ours are about 120
-MAX_ABS = 1e6  # no trained model has a weight this large; within it every step stays finite
-NAMES = ("embedding", "W_xh", "W_hh", "b_h", "W_hy", "b_y")
-
-
-def read_npz(data: bytes, expected: dict[str, tuple]) -> dict[str, np.ndarray]:
-    """The arrays NAMES from the bytes of an .npz archive. Each .npy header is read first and
-    must give the expected shape and a float dtype, so the arrays read are at most 8 bytes a
-    weight; other members are never read. Raises NotAnNpz, UnusableWeights or Mismatch."""
-    if not data:
-        raise NotAnNpz("the file is empty")
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            names = [info.filename for info in archive.infolist()]
-            if len(names) > MAX_MEMBERS:
-                raise NotAnNpz(f"it has {len(names):,} members; weights have {len(NAMES)}")
-            if not any(n.endswith(".npy") for n in names):
-                raise NotAnNpz("a zip archive with no .npy array in it")
-            twice = [n for n in NAMES if names.count(f"{n}.npy") > 1]
-            if twice:
-                raise NotAnNpz(f"{twice[0]}.npy is in it more than once")
-            missing = [n for n in NAMES if f"{n}.npy" not in names]
-            if missing:
-                raise Mismatch(f"weights missing: {', '.join(missing)}")
-            for name in NAMES:
-                with archive.open(f"{name}.npy") as f:
-                    shape, dtype = _header(f, name)
-                if shape != expected[name]:
-                    raise Mismatch(f"weight {name} has shape {_short(shape)}, expected "
-                                     f"{expected[name]}")
-                _check_dtype(name, dtype)
-            arrays = {}
-            for name in NAMES:
-                with archive.open(f"{name}.npy") as f:
-                    try:
-                        arrays[name] = np.lib.format.read_array(f, allow_pickle=False,
-                                                                max_header_size=MAX_HEADER)
-                    except ValueError as exc:  # fewer bytes than its header says
-                        raise NotAnNpz(f"{name}.npy: {str(exc)[:120]}") from None
-            return arrays
-    except zipfile.BadZipFile as exc:
-        why = "no zip directory at its end: truncated, or not a zip archive" \
-            if "not a zip file" in str(exc) else f"damaged zip archive: {str(exc)[:120]}"
-        raise NotAnNpz(why) from None
-    except (zlib.error, EOFError, OSError, RuntimeError, NotImplementedError) as exc:
-        # a damaged compressed stream, an encrypted member, an unknown compression method
-        raise NotAnNpz(f"damaged zip archive: {type(exc).__name__}: {str(exc)[:120]}") from None
-
-
-def _header(f, name: str) -> tuple[tuple, np.dtype]:
-    """An .npy member's shape and dtype, from its header alone."""
-    fmt = np.lib.format
-    try:
-        version = fmt.read_magic(f)
-        read = {(1, 0): fmt.read_array_header_1_0,
-                (2, 0): fmt.read_array_header_2_0}.get(version)
-        if read is None:
-            raise NotAnNpz(f"{name}.npy is in .npy format version {version}, not 1.0 or 2.0")
-        shape, _, dtype = read(f, max_header_size=MAX_HEADER)
-    except ValueError as exc:  # no .npy magic, a header numpy cannot parse or too long
-        raise NotAnNpz(f"{name}.npy is not an .npy array ({str(exc)[:120]})") from None
-    return tuple(shape), dtype
-
-
-def _check_dtype(name: str, dtype: np.dtype) -> None:
-    if dtype.hasobject:
-        raise UnusableWeights(f"weight {name} holds Python objects, not numbers; such arrays "
-                              f"are never read")
-    if dtype.kind != "f":
-        raise UnusableWeights(f"weight {name} holds {_short(dtype)}, not floating-point numbers")
-    if dtype.name not in FLOATS:
-        raise UnusableWeights(f"weight {name} holds {dtype.name}; only {', '.join(FLOATS)} "
-                              f"are read")
-
-
-def _short(value) -> str:
-    text = str(value)
-    return text if len(text) <= 80 else text[:77] + "..."
+__all__ = ["NAMES", "NumpyRNN", "sigmoid"]
 
 
 def sigmoid(z: np.ndarray) -> np.ndarray:
@@ -128,6 +27,9 @@ def sigmoid(z: np.ndarray) -> np.ndarray:
 
 @dataclass
 class NumpyRNN:
+    """The trained network as six NumPy arrays (files/weights.py reads them), and its forward
+    pass. The names are the seed notebook's; keras_model.weight_arrays maps Keras' onto them."""
+
     embedding: np.ndarray  # (vocab, embed_dim)
     W_xh: np.ndarray  # (embed_dim, units)
     W_hh: np.ndarray  # (units, units)
@@ -136,70 +38,32 @@ class NumpyRNN:
     b_y: np.ndarray  # (1,)
 
     @classmethod
-    def from_arrays(cls, arrays: dict, vocab_size: int, embed_dim: int, units: int) -> NumpyRNN:
-        """Take the weights by name, checking every shape against the configuration."""
-        expected = _shapes(vocab_size, embed_dim, units)
-        missing = [n for n in NAMES if n not in arrays]
-        if missing:
-            raise Mismatch(f"weights missing: {', '.join(missing)}")
-        for name, shape in expected.items():
-            got = tuple(np.shape(arrays[name]))
-            if got != shape:
-                raise Mismatch(f"weight {name} has shape {_short(got)}, expected {shape}")
-            _check_dtype(name, np.asarray(arrays[name]).dtype)
-        # float16/32/64 -> float64 is exact; the checks below then compare float64 with float64
-        # (a float16 array against 1e6 would overflow in the cast)
-        weights = {n: np.asarray(arrays[n], dtype=np.float64) for n in NAMES}
-        for name, w in weights.items():
-            if not np.isfinite(w).all():
-                raise UnusableWeights(f"weight {name} holds NaN or infinity")
-            if max(w.max(), -w.min()) > MAX_ABS:  # no |w| copy: a large embedding is 400 MB
-                raise UnusableWeights(f"weight {name} holds values beyond ±{MAX_ABS:g}, which "
-                                      f"no trained model has")
-        return cls(**weights)
-
-    @classmethod
     def load(cls, path: Path, vocab_size: int, embed_dim: int, units: int,
              data: bytes | None = None) -> NumpyRNN:
-        """From a weights.npz file, or from its bytes already read (`data`; `path` then only
-        names it in messages). Every array's .npy header (shape, dtype) is checked against
-        the configuration before any array is read, so at most the expected bytes are ever
-        decompressed; other members are never read. Never unpickles."""
-        path = Path(path)
-        where = f"{path.parent}: {path.name}"
-        if data is None:
-            data = read_bytes(path)  # a regular file of bounded size, or a one-line error
-        try:
-            arrays = read_npz(data, _shapes(vocab_size, embed_dim, units))
-            return cls.from_arrays(arrays, vocab_size, embed_dim, units)
-        except NotAnNpz as exc:
-            raise RunFolderError(f"{where} is not a usable .npz file ({exc})") from None
-        except UnusableWeights as exc:
-            raise RunFolderError(f"{where} is unusable ({exc})") from None
-        except Mismatch as exc:
-            raise RunFolderError(f"{where} does not match config.json ({exc})") from None
-        except ValueError as exc:  # anything else the zip or .npy readers refuse
-            raise RunFolderError(f"{where} is not a usable .npz file "
-                                 f"({str(exc)[:160]})") from None
+        """From a run's weights.npz, checked by files/weights.py (shapes, dtypes, finite)."""
+        return cls(**load_weights(path, vocab_size, embed_dim, units, data))
 
     @staticmethod
     def save(path: Path, arrays: dict) -> None:
-        np.savez(path, **{n: np.asarray(arrays[n]) for n in NAMES})
+        save_weights(path, arrays)
 
     def hidden_states(self, ids: np.ndarray) -> np.ndarray:
-        """Every hidden state: (batch, time) ids -> (batch, time, units) h_t."""
-        ids = np.atleast_2d(np.asarray(ids))
-        mask = (ids != 0)[:, :, None]  # (batch, time, 1)
-        with np.errstate(all="ignore"):  # callers check the result is finite
-            return self._states(ids, mask)
+        """Every hidden state: (batch, time) ids -> (batch, time, units) h_t.
 
-    def _states(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
-        xw = self.embedding[ids] @ self.W_xh + self.b_h  # (batch, time, units)
-        h = np.zeros((ids.shape[0], self.W_hh.shape[0]))  # (batch, units)
-        states = np.empty_like(xw)
-        for t in range(ids.shape[1]):
-            h = np.where(mask[:, t], np.tanh(xw[:, t] + h @ self.W_hh), h)
-            states[:, t] = h
+        The seed notebook's loop, for a whole batch at once. x_t W_xh + b_h does not depend on
+        h, so it is computed for every step before the loop; the loop adds h_{t-1} W_hh."""
+        ids = np.atleast_2d(np.asarray(ids))
+        batch, steps = ids.shape
+        units = self.W_hh.shape[0]
+        with np.errstate(all="ignore"):  # callers check that the result is finite
+            x_part = self.embedding[ids] @ self.W_xh + self.b_h  # (batch, time, units)
+            h = np.zeros((batch, units))  # h_0 = 0
+            states = np.empty((batch, steps, units))
+            for t in range(steps):
+                h_t = np.tanh(x_part[:, t] + h @ self.W_hh)
+                reads = (ids[:, t] != 0)[:, None]  # padding (id 0) is skipped: h_t = h_{t-1}
+                h = np.where(reads, h_t, h)
+                states[:, t] = h
         return states
 
     def output(self, h: np.ndarray) -> np.ndarray:
@@ -207,26 +71,13 @@ class NumpyRNN:
         return sigmoid(h @ self.W_hy + self.b_y)[..., 0]
 
     def predict_proba(self, ids: np.ndarray, batch_size: int = 1024) -> np.ndarray:
-        """P(positive) for a (batch, time) id array, as a (batch,) float array.
+        """P(positive) = output(h_T) for each row of (batch, time) ids, as a (batch,) array.
 
-        For many texts BLAS runs on one thread: the matrices are small (batch x 32 by 32 x
-        32), where threads gain nothing, and a multi-threaded BLAS that meets a busy core slows
-        down tenfold (seen on this 2-core machine while another process ran). A few texts skip
-        the switch, which costs more than it saves (threadpoolctl finds the BLAS on first use)."""
+        Rows of similar length are run together, and trimmed of the padding they all share;
+        many rows run BLAS on one thread (blas.py says why)."""
         ids = np.atleast_2d(np.asarray(ids))
         out = np.empty(ids.shape[0])
-        with _one_blas_thread(ids.shape[0] >= ONE_THREAD_FROM):
-            for rows in sorted_batches(lengths(ids), batch_size):  # padding is skipped anyway
+        with one_blas_thread(ids.shape[0] >= ONE_THREAD_FROM):
+            for rows in sorted_batches(lengths(ids), batch_size):
                 out[rows] = self.output(self.hidden_states(trim(ids[rows]))[:, -1])
         return out
-
-
-ONE_THREAD_FROM = 256  # texts from which predict_proba runs BLAS on one thread
-
-
-def _one_blas_thread(wanted: bool):
-    if not wanted:
-        return contextlib.nullcontext()
-    from threadpoolctl import threadpool_limits  # comes with scikit-learn
-
-    return threadpool_limits(1, user_api="blas")

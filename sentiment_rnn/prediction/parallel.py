@@ -33,6 +33,7 @@ from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 
 from sentiment_rnn.errors import SentimentRNNError
+from sentiment_rnn.nn.blas import one_blas_thread
 from sentiment_rnn.prediction.rows import CHUNK, chunk_rows, chunks_of, texts_in
 from sentiment_rnn.prediction.predictor import Predictor
 
@@ -41,18 +42,6 @@ IN_FLIGHT = 2  # chunks per worker submitted ahead: one running, one queued
 _worker: tuple | None = None  # (predictor, fmt, threshold, escape_formulas) in a worker
 PR_SET_PDEATHSIG = 1  # prctl(2): the signal a process gets when its parent dies
 WATCH_SECONDS = 0.5  # without prctl: how often a worker checks that its parent is alive
-
-
-def one_blas_thread() -> None:
-    """Let NumPy's BLAS use one thread in this process. --jobs N then means N cores: N workers
-    each with a pool of BLAS threads would fight over the same cores (OpenBLAS threads spin
-    while they wait), and on this model's small matrices one thread is as fast anyway. The main
-    process and every worker do the same, so their arithmetic is the same too."""
-    try:
-        from threadpoolctl import threadpool_limits  # comes with scikit-learn
-    except ImportError:  # pragma: no cover
-        return
-    threadpool_limits(1, user_api="blas")
 
 
 def start_method() -> str:

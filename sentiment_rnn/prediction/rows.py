@@ -27,7 +27,8 @@ import click
 import numpy as np
 
 from sentiment_rnn.errors import SentimentRNNError
-from sentiment_rnn.prediction.predictor import UNKNOWN, Predictor, label
+from sentiment_rnn.nn.verdict import UNKNOWN, label
+from sentiment_rnn.prediction.predictor import Predictor
 from sentiment_rnn.text.terminal import encoded, printable
 
 OUTPUT_FORMATS = ("text", "csv", "jsonl")

@@ -77,7 +77,7 @@ def _check(run: _Candidate, files: dict) -> list[str]:
     if "model.keras" not in files:
         return []
     from sentiment_rnn.nn.keras_model import weight_arrays
-    from sentiment_rnn.prediction.predictor import load_keras_model
+    from sentiment_rnn.prediction.keras_backend import load_keras_model
 
     keras_arrays = weight_arrays(load_keras_model(run))
     if arrays is not None and not all(np.array_equal(arrays[n], keras_arrays[n].astype(np.float64))

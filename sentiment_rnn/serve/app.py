@@ -23,7 +23,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
-from sentiment_rnn import __version__
+from sentiment_rnn._version import __version__
 from sentiment_rnn.serve.guard import (BODY_TIMEOUT, HEADERS, MAX_BODY, MAX_IN_FLIGHT, Guard, allowed_hosts,
                        host_warning, uvicorn_config)
 from sentiment_rnn.serve.bodies import (JSON, BadRequest, LeaveOutRequest, LeaveOutResponse, PredictRequest,
@@ -50,7 +50,7 @@ def create_app(model, metrics: dict | None = None, *, host: str = "127.0.0.1",
                max_in_flight: int = MAX_IN_FLIGHT) -> FastAPI:
     """The ASGI app for a loaded `sentiment_rnn.Model`; `metrics` from `load_metrics`. `host`:
     the address served, for the names a request's Host may give (webguard.allowed_hosts)."""
-    from sentiment_rnn.prediction.predictor import UNKNOWN, label
+    from sentiment_rnn.nn.verdict import UNKNOWN, label
 
     overview = model.overview()  # once: the weights do not change while serving
     overview["model"] = path_text(overview["model"])
@@ -140,7 +140,8 @@ def bounded_trace(model, text: str, tokens: list[str] | None = None) -> dict:
     every word read but at most MAX_UNREAD of the others (the last ones); `omitted` counts the
     words, cut and dropped ones and out-of-vocabulary words not listed. Costs memory for the
     rows listed only, whatever the text's length."""
-    from sentiment_rnn.text.vocabulary import OOV, tokenize
+    from sentiment_rnn.text.tokenizer import tokenize
+    from sentiment_rnn.text.vocabulary import OOV
 
     c = model.config
     tokens = tokenize(text) if tokens is None else tokens
@@ -175,8 +176,9 @@ def bounded_trace(model, text: str, tokens: list[str] | None = None) -> dict:
 def _leave_out(model, text: str, index: int) -> dict:
     """The trace of the text's words less the one at `index`, joined by spaces (the tokenizer
     gives the same words back), beside the text's own: the same NumPy pass as the page's."""
-    from sentiment_rnn.prediction.predictor import UNKNOWN
-    from sentiment_rnn.text.vocabulary import OOV, tokenize
+    from sentiment_rnn.nn.verdict import UNKNOWN
+    from sentiment_rnn.text.tokenizer import tokenize
+    from sentiment_rnn.text.vocabulary import OOV
 
     tokens = tokenize(text)
     if index >= len(tokens):

@@ -1,22 +1,15 @@
-"""Text -> tokens -> ids: the one tokenizer and vocabulary, shared by training, Keras and NumPy.
+"""Tokens -> ids: the vocabulary (0 = padding, 1 = out of vocabulary, 2.. = words) and padding.
 
-standardize: Unicode NFKC (after cutting any run of more than 30 combining marks to 30, UAX
-#15's stream-safe limit, so that its cost stays linear in the text's length), lowercase,
-`<br />` removed, apostrophes dropped inside words (`don't` -> `dont`, so negations stay one
-token), other punctuation removed; then split on whitespace. Ids: 0 = padding, 1 = out of
-vocabulary, 2.. = words. Sequences keep their *last* `max_len` ids and are padded in front, so
-the RNN's last state has read the end of the review.
-
-Not Keras' TextVectorization: the NumPy path (predict, inspect, the web page) must tokenize
-without importing TensorFlow, and the vocabulary is chosen label-aware, which it cannot do.
+Sequences keep their *last* `max_len` ids and are padded in front, so the RNN's last state has
+read the end of the review. The vocabulary is chosen label-aware (Keras' TextVectorization cannot
+do that) and is shared by training, the Keras model and the NumPy pass; files/vocab_file.py reads
+it from a run folder.
 """
 
 from __future__ import annotations
 
 import hashlib
 import math
-import re
-import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -24,51 +17,10 @@ from pathlib import Path
 import numpy as np
 
 from sentiment_rnn.errors import RunFolderError
-from sentiment_rnn.files.atomic import read_bytes, read_lines_bytes
+from sentiment_rnn.text.tokenizer import tokenize
 
 PAD, OOV = 0, 1
 RESERVED = ("<pad>", "<oov>")
-
-_BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)
-_APOSTROPHE = re.compile(r"['\u2019\u2018`]")
-_PUNCT = re.compile(r"[^\w\s]|_")
-
-
-STREAM_SAFE = 30  # UAX #15: no more than 30 non-starters in a row; a longer run is never a word
-_RUN: re.Pattern | None = None  # built on the first text that needs it (about 0.1 s)
-
-
-def _long_runs() -> re.Pattern:
-    """Runs of more than STREAM_SAFE characters whose NFKD starts with a non-starter
-    (combining class > 0): the only input on which NFKC takes more than linear time. Every
-    such character lies below U+20000 (a test checks the whole range)."""
-    global _RUN
-    if _RUN is None:
-        comb, nfkd = unicodedata.combining, unicodedata.decomposition
-        marks = [c for c in map(chr, range(0x300, 0x20000)) if comb(c) or (
-            nfkd(c) and comb(unicodedata.normalize("NFKD", c)[0]))]
-        _RUN = re.compile(f"[{''.join(map(re.escape, marks))}]{{{STREAM_SAFE + 1},}}")
-    return _RUN
-
-
-def stream_safe(text: str) -> str:
-    """`text` with each run of more than 30 combining characters cut to its first 30 (UAX
-    #15's Stream-Safe Text Format limit), so that NFKC costs linear time: one base with 100,000
-    marks took NFKC minutes. Text without such a run comes back unchanged."""
-    if text.isascii() or max(text) < "\u0300":
-        return text
-    return _long_runs().sub(lambda m: m.group()[:STREAM_SAFE], text)
-
-
-def standardize(text: str) -> str:
-    text = unicodedata.normalize("NFKC", stream_safe(text)).lower()
-    text = _BREAK.sub(" ", text)
-    text = _APOSTROPHE.sub("", text)
-    return _PUNCT.sub(" ", text)
-
-
-def tokenize(text: str) -> list[str]:
-    return standardize(text).split()
 
 
 class Vocabulary:
@@ -129,33 +81,6 @@ class Vocabulary:
 
     def sha256(self) -> str:
         return hashlib.sha256(self.text().encode("utf-8")).hexdigest()
-
-    @classmethod
-    def load(cls, path: Path, size: int | None = None) -> Vocabulary:
-        """From a vocab.txt file (a regular file, UTF-8, one word per line), of `size` words
-        if given."""
-        return cls.from_bytes(cls.read(path, size), path)
-
-    @staticmethod
-    def read(path: Path, size: int | None = None) -> bytes:
-        """vocab.txt's bytes, refused unread past its byte bound, and, when it does not have
-        `size` lines, counted in bounded memory and refused before any decoding."""
-        path = Path(path)
-        if not (path.exists() or path.is_symlink()):
-            raise RunFolderError(f"{path.parent}: the vocabulary file {path.name} is missing")
-        from sentiment_rnn.config import FILE_LIMITS  # 64 MiB: 1,000,000 words of 64 bytes on average
-
-        limit = FILE_LIMITS["vocab.txt"]
-        if path.is_file() and path.stat().st_size > limit:
-            raise RunFolderError(f"{path.parent}: {path.name} is too large "
-                                 f"({path.stat().st_size:,} bytes; at most {limit:,} are read)")
-        if size is None:
-            return read_bytes(path)
-        data, lines = read_lines_bytes(path, size)
-        if data is None or lines != size:
-            raise RunFolderError(f"{path.parent}: {path.name} has {lines} entries but "
-                                 f"config.json says vocab_size {size}")
-        return data
 
     @classmethod
     def from_bytes(cls, data: bytes, path: Path) -> Vocabulary:
