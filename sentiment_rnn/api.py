@@ -165,13 +165,14 @@ def train(data: str | os.PathLike | None = None, *, run_dir=None, data_dir=None,
     dataset. Prints nothing unless `progress=True`."""
     import json
 
-    from sentiment_rnn.files.columns import label_values
+    from sentiment_rnn.files.columns import check_label_pair, label_values
     from sentiment_rnn.config import TrainConfig
     from sentiment_rnn.training.train import train as run_training
 
     for name in ("positive", "negative"):  # "4,5", 5 or [4, 5], as the CLI reads them
         if name in settings:
             settings[name] = label_values(settings[name], name)
+    check_label_pair(settings.get("positive", ()), settings.get("negative", ()))
     for name in ("validation_data", "unlabelled"):  # files: a path object is fine too
         if isinstance(settings.get(name), os.PathLike):
             settings[name] = os.fspath(settings[name])

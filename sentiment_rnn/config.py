@@ -23,10 +23,63 @@ DEFAULT_EMA = 0.99  # the weight average's momentum when a teacher is used
 DF_POWER = {"teacher": 0.75, "none": 0.5}
 # settings added in 0.3.0, as a run saved without them was trained
 BEFORE_0_3 = {"teacher": "none", "ema_momentum": None, "vocab_df_power": 0.5}
-# largest accepted values: beyond them a run would not fit in memory or never end
-LIMITS = {"vocab_size": 1_000_000, "max_len": 100_000, "embed_dim": 4096, "units": 4096,
-          "epochs": 10_000, "batch_size": 65_536, "patience": 10_000, "clipnorm": 1e6,
-          "seed": 2**32 - 1, "parameters": 50_000_000}
+MAX_PARAMETERS = 50_000_000  # model weights: beyond them a run would not fit in memory
+
+
+@dataclass(frozen=True)
+class Bound:
+    """A numeric setting's range: whole numbers (int) or numbers (float) from `low` to `high`
+    (None: no top), either end open (excluded); `optional`: None is accepted too."""
+
+    kind: type
+    low: float
+    high: float | None = None
+    low_open: bool = False
+    high_open: bool = False
+    optional: bool = False
+
+    def check(self, name: str, value: object) -> None:
+        """Raise ConfigError, one line, unless `value` is in range."""
+        if value is None and self.optional:
+            return
+        if self.kind is int:
+            if not _is_int(value) or value < self.low:
+                raise ConfigError(f"{name} must be a whole number >= {self.low}, got {value!r}")
+            if self.high is not None and value > self.high:
+                raise ConfigError(f"{name} must be at most {self.high:,}, got {value!r}")
+            return
+        low, high = self.low, self.high
+        inside = _is_number(value) and (low < value if self.low_open else low <= value) and (
+            value < high if self.high_open else value <= high)  # NaN is never inside
+        if not inside:
+            span = {(True, True): f"between {low:g} and {high:g}",
+                    (True, False): f"> {low:g} and at most {high:g}",
+                    (False, True): f"from {low:g} to below {high:g}",
+                    (False, False): f"from {low:g} to {high:g}"}[self.low_open, self.high_open]
+            raise ConfigError(f"{name} must be a number {span}, got {value!r}")
+
+
+# the one home of every numeric setting's range: TrainConfig checks it and the command line's
+# option types are built from it; the tops keep a run within memory and time
+BOUNDS = {
+    "vocab_size": Bound(int, 3, 1_000_000),  # padding, out of vocabulary and one word
+    "max_len": Bound(int, 1, 100_000),
+    "embed_dim": Bound(int, 1, 4096),
+    "units": Bound(int, 1, 4096),
+    "dropout": Bound(float, 0, 1, high_open=True),
+    "recurrent_dropout": Bound(float, 0, 1, high_open=True),
+    "vocab_df_power": Bound(float, 0, 2, optional=True),
+    "epochs": Bound(int, 1, 10_000),
+    "batch_size": Bound(int, 1, 65_536),
+    "learning_rate": Bound(float, 0, 10, low_open=True),
+    "clipnorm": Bound(float, 0, 1e6, low_open=True),
+    "ema_momentum": Bound(float, 0, 1, high_open=True, optional=True),  # 0 is off
+    "patience": Bound(int, 1, 10_000),
+    "validation_fraction": Bound(float, 0, 1, low_open=True, high_open=True),
+    "seed": Bound(int, 0, 2**32 - 1),
+    "limit": Bound(int, 2, optional=True),
+}
+LIMITS = {name: bound.high for name, bound in BOUNDS.items()}  # the tops, by name
 # largest run files read (bytes): config.json, state.json and vocab.txt are small text files;
 # weights.npz and model.keras are bounded by the parameter count (Run.file_limit)
 FILE_LIMITS = {"config.json": 1 << 20, "state.json": 16 << 20, "vocab.txt": 64 << 20}
@@ -84,55 +137,19 @@ class TrainConfig:
     limit: int | None = None  # use only the first `limit` training reviews (quick tries)
 
     def __post_init__(self) -> None:
-        positive_ints = ["max_len", "embed_dim", "units", "epochs", "batch_size", "patience"]
-        for name in positive_ints:
-            value = getattr(self, name)
-            if not _is_int(value) or value < 1:
-                raise ConfigError(f"{name} must be a whole number >= 1, got {value!r}")
-            if value > LIMITS[name]:
-                raise ConfigError(f"{name} must be at most {LIMITS[name]:,}, got {value!r}")
-        if not _is_int(self.vocab_size) or not 3 <= self.vocab_size <= LIMITS["vocab_size"]:
-            raise ConfigError(f"vocab_size must be a whole number from 3 (padding, out of "
-                              f"vocabulary and one word) to {LIMITS['vocab_size']:,}, "
-                              f"got {self.vocab_size!r}")
-        if self.parameters > LIMITS["parameters"]:
+        for name, bound in BOUNDS.items():
+            bound.check(name, getattr(self, name))
+        if self.parameters > MAX_PARAMETERS:
             raise ConfigError(f"the model would have {self.parameters:,} weights (vocab_size x "
                               f"embed_dim + embed_dim x units + units x units + ...); at most "
-                              f"{LIMITS['parameters']:,}")
-        if self.vocab_method not in VOCAB_METHODS:
-            raise ConfigError(f"vocab_method must be one of {', '.join(VOCAB_METHODS)}, "
-                              f"got {self.vocab_method!r}")
+                              f"{MAX_PARAMETERS:,}")
+        for name, allowed in (("vocab_method", VOCAB_METHODS), ("teacher", TEACHERS)):
+            if getattr(self, name) not in allowed:
+                raise ConfigError(f"{name} must be one of {', '.join(allowed)}, "
+                                  f"got {getattr(self, name)!r}")
         for name in ("drop_oov", "length_buckets"):
             if not isinstance(getattr(self, name), bool):
                 raise ConfigError(f"{name} must be true or false, got {getattr(self, name)!r}")
-        for name in ("learning_rate", "clipnorm"):
-            value = getattr(self, name)
-            if not _is_number(value) or not 0 < value <= LIMITS.get(name, 10):
-                raise ConfigError(f"{name} must be a number > 0 and at most "
-                                  f"{LIMITS.get(name, 10):g}, got {value!r}")
-        for name in ("dropout", "recurrent_dropout"):
-            value = getattr(self, name)
-            if not _is_number(value) or not 0 <= value < 1:
-                raise ConfigError(f"{name} must be a number from 0 to below 1, got {value!r}")
-        if self.vocab_df_power is not None and (not _is_number(self.vocab_df_power)
-                                                or not 0 <= self.vocab_df_power <= 2):
-            raise ConfigError(f"vocab_df_power must be a number from 0 to 2, "
-                              f"got {self.vocab_df_power!r}")
-        if self.teacher not in TEACHERS:
-            raise ConfigError(f"teacher must be one of {', '.join(TEACHERS)}, "
-                              f"got {self.teacher!r}")
-        if self.ema_momentum is not None and (not _is_number(self.ema_momentum)
-                                              or not 0 <= self.ema_momentum < 1):
-            raise ConfigError(f"ema_momentum must be a number from 0 (off) to below 1, "
-                              f"got {self.ema_momentum!r}")
-        if not _is_number(self.validation_fraction) or not 0 < self.validation_fraction < 1:
-            raise ConfigError(f"validation_fraction must be between 0 and 1, "
-                              f"got {self.validation_fraction!r}")
-        if not _is_int(self.seed) or not 0 <= self.seed <= LIMITS["seed"]:
-            raise ConfigError(f"seed must be a whole number from 0 to {LIMITS['seed']:,}, "
-                              f"got {self.seed!r}")
-        if self.limit is not None and (not _is_int(self.limit) or self.limit < 2):
-            raise ConfigError(f"limit must be a whole number >= 2, got {self.limit!r}")
         if not isinstance(self.dataset, str) or not re.fullmatch(r"[\w.-]+(/[\w.-]+)*(:[\w.]+)?",
                                                                  self.dataset):
             raise ConfigError(f"dataset must be a tensorflow-datasets name, got "

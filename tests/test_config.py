@@ -17,13 +17,13 @@ def test_round_trip_through_json():
 @pytest.mark.parametrize("changes, message", [
     ({"max_len": 0}, "max_len must be a whole number >= 1"),
     ({"epochs": -1}, "epochs must be a whole number >= 1"),
-    ({"vocab_size": 1}, "vocab_size must be a whole number from 3"),
+    ({"vocab_size": 1}, "vocab_size must be a whole number >= 3, got 1"),
     ({"batch_size": 0}, "batch_size must be a whole number >= 1"),
     ({"learning_rate": 0}, "learning_rate must be a number > 0"),
     ({"units": 2.5}, "units must be a whole number"),
     ({"drop_oov": "yes"}, "drop_oov must be true or false"),
     ({"vocab_method": "random"}, "vocab_method must be one of"),
-    ({"validation_fraction": 1.0}, "validation_fraction must be between 0 and 1"),
+    ({"validation_fraction": 1.0}, "validation_fraction must be a number between 0 and 1"),
     ({"dropout": 1.0}, "dropout must be a number from 0 to below 1"),
     ({"recurrent_dropout": -0.1}, "recurrent_dropout must be a number from 0 to below 1"),
 ])

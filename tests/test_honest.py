@@ -16,8 +16,8 @@ from click.testing import CliRunner
 from conftest import tiny_corpus
 from sentiment_rnn.nn import callbacks as epochs
 from sentiment_rnn.files import atomic as fileio
-from sentiment_rnn.files import run_folder as runs
-from sentiment_rnn.data import teacher
+from sentiment_rnn.files import run_dirs as runs
+from sentiment_rnn.data import distil, teacher
 from sentiment_rnn.cli.commands import main
 from sentiment_rnn.config import TrainConfig
 from sentiment_rnn.data.prepare import prepare
@@ -88,7 +88,7 @@ def _run_teacher(config, monkeypatch):
     """prepare with the teacher; returns (the Teacher fitted, the unlabelled targets)."""
     fitted = []
     original = teacher.fit_teacher
-    monkeypatch.setattr(teacher, "fit_teacher",
+    monkeypatch.setattr(distil, "fit_teacher",
                         lambda *a, **k: fitted.append(original(*a, **k)) or fitted[-1])
     _, (x, y), _ = prepare(config, teacher=True)
     return fitted[0], np.asarray(y[40:])
@@ -119,8 +119,8 @@ def test_the_teacher_shows_each_c_fit_and_the_labelling_progress(tmp_path, monke
         f"C {i}/{len(teacher.C_GRID)}" for i in range(1, len(teacher.C_GRID) + 1)]
     assert all("held-out training texts" in s for s in said)
     said.clear()
-    monkeypatch.setattr(teacher, "PROGRESS_SECONDS", 0.0)  # every batch reports
-    monkeypatch.setattr(teacher, "BATCH", 7)
+    monkeypatch.setattr(distil, "PROGRESS_SECONDS", 0.0)  # every batch reports
+    monkeypatch.setattr(distil, "BATCH", 7)
     config = _teacher_files(tmp_path, tiny_corpus(10, offset=60))
     _, (_, y), _ = prepare(config, teacher=True, echo=said.append)
     n = len(y) - 40  # the unlabelled texts kept (a text also in the labelled data is left out)

@@ -17,7 +17,7 @@ from conftest import TINY_TRAIN_ARGS, sigint_as_a_terminal_gives_it
 from sentiment_rnn.cli.commands import main
 from sentiment_rnn.errors import RunFolderError
 from sentiment_rnn.prediction.predictor import Predictor
-from sentiment_rnn.files.run_folder import RunLock
+from sentiment_rnn.files.run_dirs import RunLock
 
 CLI = [sys.executable, "-m", "sentiment_rnn"]
 

@@ -1,7 +1,8 @@
-"""The command line: a thin Click layer over train, evaluate, predict and inspect.
+"""The command line: a thin Click layer (cloup's: option groups, command sections) over train,
+evaluate, predict, inspect, serve and seal, listed in that order.
 
-Each command parses its options, calls the library and prints; `guard.py` turns any error into
-one line. Options and their ranges are in `options.py`, where input enters.
+Each command parses its options, calls the library and prints; `edge.py` turns any error into
+one line. Options and their ranges (from config.BOUNDS) are in `options.py`, where input enters.
 """
 
 from __future__ import annotations
@@ -14,14 +15,15 @@ from contextlib import closing
 from pathlib import Path
 
 import click
+import cloup
 
-from sentiment_rnn import __version__
+from sentiment_rnn._version import __version__
 from sentiment_rnn.cli import edge as guard
 from sentiment_rnn.config import MAX_JOBS, TrainConfig, usable_cores
 from sentiment_rnn.cli.edge import DEBUG_ENV, FiniteFloat, GuardedGroup, one_line
-from sentiment_rnn.cli.options import (DATA_DIR_OPTION, INPUT_FORMAT_OPTION, INPUT_PATH, MAX_RECORD_OPTION,
-                      MODEL_OPTION, TEXT_COLUMN_OPTION, data_options, label_options, png_path,
-                      read_once, train_settings)
+from sentiment_rnn.cli.options import (BACKEND_OPTION, DATA_DIR_OPTION, INPUT_FORMAT_OPTION,
+                                       INPUT_PATH, LABEL_OPTIONS, MAX_RECORD_OPTION, MODEL_OPTION,
+                                       TEXT_COLUMN_OPTION, png_path, read_once, train_options)
 
 INSPECT_LIMIT = 1 << 20  # bytes of text `inspect` traces: a row per word, so not 10 MB
 
@@ -38,25 +40,23 @@ def main(debug):
     """
 
 
+# the commands in the order a person uses them, seal last (it mends a run folder)
+COMMANDS = cloup.Section("Commands, in the order of use")
+
+
 def run() -> None:
     """The `sentiment-rnn` program."""
     guard.run(main)
 
 
-@main.command()
-@train_settings
-@data_options
-@label_options
-@click.option("--run-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Folder for this run.  [default: models/<timestamp>]")
-@click.option("--resume", "resume_dir", type=click.Path(file_okay=False, path_type=Path),
-              default=None, help="Continue a stopped run after its last finished epoch; "
-                                 "its saved settings are used.  [default: start a new run]")
-@DATA_DIR_OPTION
+@main.command(section=COMMANDS)
+@train_options
 def train(resume_dir, run_dir, data_dir, keep_oov, **settings):
-    """Train the RNN on the IMDB train split (or --data FILE, or --dataset NAME) and save a
-    run folder."""
-    from sentiment_rnn.training.train import resume as resume_training
+    """Train the RNN and save it in a run folder.
+
+    It learns from the IMDB train split, or --data FILE, or --dataset NAME.
+    """
+    from sentiment_rnn.training.resume import resume as resume_training
     from sentiment_rnn.training.train import train as run_training
 
     started = time.perf_counter()
@@ -87,37 +87,42 @@ def train(resume_dir, run_dir, data_dir, keep_oov, **settings):
         sys.exit(130)
 
 
-@main.command()
-@MODEL_OPTION
-@DATA_DIR_OPTION
-@click.option("--backend", type=click.Choice(["numpy", "keras"]), default=None,
-              help="Forward pass to use.  [default: numpy if the run has weights.npz, else keras]")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of a table.")
-@click.option("--data", "data_file", type=INPUT_PATH, default=None,
-              help="Score a labelled file (or - for standard input) instead: CSV or TSV with a "
-              "header naming label and text, headerless TSV label<TAB>text, or JSON Lines with "
-              "label and text keys; labels 0/1, neg/pos or negative/positive. Adds accuracy by "
-              "review length and the share of out-of-vocabulary tokens.  "
-              "[default: the IMDB test split]")
-@INPUT_FORMAT_OPTION
-@click.option("--skip-bad", is_flag=True,
-              help="With --data: count and skip malformed rows instead of stopping at the first.")
-@MAX_RECORD_OPTION
-@click.option("--report", "report_dir", type=click.Path(file_okay=False, path_type=Path),
-              default=None, help="Also write metrics.json and confusion-matrix, ROC-curve and "
-                                 "calibration PNGs into this folder, all or nothing.  "
-                                 "[default: no report]")
-@label_options
-@click.option("--baselines", "with_baselines", is_flag=True,
-              help="Also score the majority class, a bag-of-words logistic regression on the "
-                   "same vocabulary and a TF-IDF one on all words and pairs, all trained on the "
-                   "run's training part of its training data (reads it).")
+@main.command(section=COMMANDS)
+@cloup.option_group("Model", MODEL_OPTION, BACKEND_OPTION)
+@cloup.option_group(
+    "Data",
+    DATA_DIR_OPTION,
+    click.option("--data", "data_file", type=INPUT_PATH, default=None,
+                 help="Score a labelled file (or - for standard input) instead: CSV or TSV with "
+                 "a header naming label and text, headerless TSV label<TAB>text, or JSON Lines "
+                 "with label and text keys; labels 0/1, neg/pos or negative/positive. Adds "
+                 "accuracy by review length and the share of out-of-vocabulary tokens.  "
+                 "[default: the IMDB test split]"),
+    INPUT_FORMAT_OPTION,
+    click.option("--skip-bad", is_flag=True, help="With --data: count and skip malformed rows "
+                 "instead of stopping at the first."),
+    MAX_RECORD_OPTION, TEXT_COLUMN_OPTION, *LABEL_OPTIONS,
+)
+@cloup.option_group(
+    "Output",
+    click.option("--json", "as_json", is_flag=True,
+                 help="Print one JSON object instead of a table."),
+    click.option("--report", "report_dir", type=click.Path(file_okay=False, path_type=Path),
+                 default=None, help="Also write metrics.json and confusion-matrix, ROC-curve "
+                 "and calibration PNGs into this folder, all or nothing.  [default: no report]"),
+    click.option("--baselines", "with_baselines", is_flag=True,
+                 help="Also score the majority class, a bag-of-words logistic regression on the "
+                      "same vocabulary and a TF-IDF one on all words and pairs, all trained on "
+                      "the run's training part of its training data (reads it)."),
+)
 def evaluate(model_dir, data_dir, backend, as_json, data_file, input_format, skip_bad,
              max_record_mb, report_dir, with_baselines, text_column, label_column, positive,
              negative):
-    """Score a trained model on the IMDB test split (25,000 reviews; the test split of the
-    run's --dataset) or on a labelled file. The columns and label values the run was trained
-    with are used unless given."""
+    """Score a trained model on a test split or a labelled file.
+
+    It reads the IMDB test split (25,000 reviews; the test split of the run's --dataset) or
+    --data FILE. The columns and label values the run was trained with are used unless given.
+    """
     from sentiment_rnn.evaluation.evaluate import run_evaluation
     from sentiment_rnn.evaluation.reports import REPORT_FILES, write_report
     from sentiment_rnn.files.run_folder import resolve_run_dir
@@ -147,36 +152,43 @@ def evaluate(model_dir, data_dir, backend, as_json, data_file, input_format, ski
                    err=as_json)
 
 
-@main.command()
-@MODEL_OPTION
-@click.option("--backend", type=click.Choice(["numpy", "keras"]), default=None,
-              help="Forward pass to use.  [default: numpy if the run has weights.npz, else keras]")
-@click.option("--json", "as_json", is_flag=True,
-              help="Print one JSON object per text (the same as --format jsonl).")
-@click.option("--file", "file", type=INPUT_PATH, default=None,
-              help="Classify every record of this file, pipe or - (standard input), streaming, "
-              "one output row per record in order: one text per line, or CSV/TSV with a header "
-              "naming a text column, or JSON Lines with a text key.  [default: the TEXTS]")
-@INPUT_FORMAT_OPTION
-@click.option("--format", "out_format", type=click.Choice(["text", "csv", "jsonl"]),
-              default="text", show_default=True, help="Output: text (label, probability, first "
-              "words; control characters shown escaped), csv (label,probability,text with a "
-              "header) or jsonl; csv and jsonl keep each text byte for byte, in UTF-8.")
-@click.option("--escape-formulas/--keep-formulas", default=True, show_default=True,
-              help="With --format csv: a text that starts with =, +, -, @, a tab or a carriage "
-                   "return, which a spreadsheet would run as a formula, gets a ' in front (as "
-                   "OWASP recommends); --keep-formulas writes every text as it is.")
-@click.option("--threshold", type=FiniteFloat(0, 1), default=0.5, show_default=True,
-              help="P(positive) from which a text is labelled positive.")
-@click.option("--skip-bad", is_flag=True,
-              help="Give a malformed record (bad JSON or CSV, too long) the label unknown "
-                   "instead of stopping at it; the count goes to standard error.")
-@MAX_RECORD_OPTION
-@TEXT_COLUMN_OPTION
-@click.option("--jobs", type=click.IntRange(1, MAX_JOBS), default=None,
-              help=f"Processes that classify --file (or -), 1,000 texts at a time; the output "
-                   f"is the same, in order. The keras backend runs in one.  [default: "
-                   f"{usable_cores()}, the cores this process may use]")
+@main.command(section=COMMANDS)
+@cloup.option_group(
+    "Model",
+    MODEL_OPTION, BACKEND_OPTION,
+    click.option("--jobs", type=click.IntRange(1, MAX_JOBS), default=None,
+                 help=f"Processes that classify --file (or -), 1,000 texts at a time; the "
+                      f"output is the same, in order. The keras backend runs in one.  "
+                      f"[default: {usable_cores()}, the cores this process may use]"),
+)
+@cloup.option_group(
+    "Input",
+    click.option("--file", "file", type=INPUT_PATH, default=None,
+                 help="Classify every record of this file, pipe or - (standard input), "
+                 "streaming, one output row per record in order: one text per line, or CSV/TSV "
+                 "with a header naming a text column, or JSON Lines with a text key.  "
+                 "[default: the TEXTS]"),
+    INPUT_FORMAT_OPTION,
+    click.option("--skip-bad", is_flag=True,
+                 help="Give a malformed record (bad JSON or CSV, too long) the label unknown "
+                      "instead of stopping at it; the count goes to standard error."),
+    MAX_RECORD_OPTION, TEXT_COLUMN_OPTION,
+)
+@cloup.option_group(
+    "Output",
+    click.option("--format", "out_format", type=click.Choice(["text", "csv", "jsonl"]),
+                 default="text", show_default=True, help="Output: text (label, probability, "
+                 "first words; control characters shown escaped), csv (label,probability,text "
+                 "with a header) or jsonl; csv and jsonl keep each text byte for byte, in UTF-8."),
+    click.option("--json", "as_json", is_flag=True,
+                 help="Print one JSON object per text (the same as --format jsonl)."),
+    click.option("--escape-formulas/--keep-formulas", default=True, show_default=True,
+                 help="With --format csv: a text that starts with =, +, -, @, a tab or a "
+                      "carriage return, which a spreadsheet would run as a formula, gets a ' in "
+                      "front (as OWASP recommends); --keep-formulas writes every text as it is."),
+    click.option("--threshold", type=FiniteFloat(0, 1), default=0.5, show_default=True,
+                 help="P(positive) from which a text is labelled positive."),
+)
 @click.argument("texts", nargs=-1)
 def predict(model_dir, backend, as_json, file, input_format, out_format, escape_formulas,
             threshold, skip_bad, max_record_mb, text_column, jobs, texts):
@@ -189,36 +201,13 @@ def predict(model_dir, backend, as_json, file, input_format, out_format, escape_
     --max-record-mb) or invalid UTF-8 stops it with its line number. Results are written 1,000
     at a time as they come, in constant memory.
     """
-    from sentiment_rnn.prediction.rows import classify_stream, refuse_output_into, write_chunks
-    from sentiment_rnn.prediction.parallel import classify_parallel, one_blas_thread, stopped_by_sigterm
-    from sentiment_rnn.text.terminal import not_utf8, printable
+    from sentiment_rnn.nn.blas import one_blas_thread
     from sentiment_rnn.prediction.predictor import Predictor
-    from sentiment_rnn.files.columns import Columns
-    from sentiment_rnn.files.readers import Skipped, read_texts
-    from sentiment_rnn.files.streams import Source
+    from sentiment_rnn.prediction.rows import classify_stream, write_chunks
     from sentiment_rnn.files.run_folder import resolve_run_dir
 
-    fmt = "jsonl" if as_json else out_format
-    read_once([("--file", file),
-               *[(f"TEXT {i}", t) for i, t in enumerate(texts, 1) if t == "-"]])
-    if file is not None and texts:
-        raise click.UsageError("give TEXTS or --file FILE, not both")
-    if file is None and not texts:
-        raise click.UsageError("give TEXTS to classify, - to read standard input, or --file FILE")
-    if list(texts) == ["-"]:
-        file, texts = "-", ()
-    elif (skip_bad or input_format != "auto") and file is None:
-        raise click.UsageError("--skip-bad and --input-format need --file FILE or -")
-    jobs_given = jobs is not None
-    if jobs_given and file is None:
-        raise click.UsageError("--jobs needs --file FILE or -")
-    jobs = jobs or usable_cores()
-    for i, text in enumerate(texts, 1):
-        if not_utf8(text):
-            raise click.BadParameter(f"text {i} is not valid UTF-8", param_hint="TEXTS")
-        if len(text) < 4096 and "\n" not in text and os.path.isfile(text):
-            click.echo(printable(f"Note: text {i} is the name of a file; to classify its "
-                                 f"contents, use --file {text}"), err=True)
+    file, texts = _texts_or_file(file, texts, input_format, skip_bad, jobs)
+    jobs_given, jobs = jobs is not None, jobs or usable_cores()
     predictor = Predictor(resolve_run_dir(model_dir), backend)
     if predictor.backend == "numpy":
         one_blas_thread()  # --jobs N means N cores (see parallel.py)
@@ -229,33 +218,71 @@ def predict(model_dir, backend, as_json, file, input_format, out_format, escape_
                        f"used", err=True)
         jobs = 1
     counts: dict = {}
+    rows = {"fmt": "jsonl" if as_json else out_format, "threshold": threshold,
+            "counts": counts, "escape_formulas": escape_formulas}
     if file is None:
-        write_chunks(classify_stream(predictor, texts, fmt, threshold, counts=counts,
-                                     escape_formulas=escape_formulas), fmt=fmt)
+        write_chunks(classify_stream(predictor, texts, **rows), fmt=rows["fmt"])
     else:
-        skipped = Skipped()
-        with Source(file, max_record_mb << 20) as source:
-            refuse_output_into(source)
-            texts_in = read_texts(source, input_format, skip_bad, skipped,
-                                  Columns(text=text_column))
-            if jobs == 1:
-                chunks = classify_stream(predictor, texts_in, fmt, threshold, counts=counts,
-                                         escape_formulas=escape_formulas)
-            else:
-                chunks = classify_parallel(predictor, texts_in, fmt, threshold, jobs,
-                                           counts=counts, escape_formulas=escape_formulas)
-            # closed on any exit (a broken pipe, SIGTERM too): workers stop
-            with stopped_by_sigterm(), closing(chunks):
-                write_chunks(chunks, source, fmt)
-        if skipped.count:
-            click.echo(printable(f"Note: {skipped.count:,} malformed record(s) labelled "
-                                 f"unknown, the first at {skipped.first}"), err=True)
+        _classify_file(predictor, file, rows, jobs, input_format, skip_bad, max_record_mb,
+                       text_column)
     if counts.get("unknown"):
         click.echo(f"Note: {counts['unknown']:,} of {counts['texts']:,} text(s) have no word in "
                    f"the model's vocabulary: labelled unknown, with no probability", err=True)
 
 
-@main.command("inspect")
+def _texts_or_file(file, texts, input_format, skip_bad, jobs) -> tuple:
+    """predict's input, checked: TEXTS or --file (- alone reads standard input), the options
+    that need a file only with one; returns (file, texts)."""
+    from sentiment_rnn.text.terminal import not_utf8, printable
+
+    read_once([("--file", file),
+               *[(f"TEXT {i}", t) for i, t in enumerate(texts, 1) if t == "-"]])
+    if file is not None and texts:
+        raise click.UsageError("give TEXTS or --file FILE, not both")
+    if file is None and not texts:
+        raise click.UsageError("give TEXTS to classify, - to read standard input, or --file FILE")
+    if list(texts) == ["-"]:
+        file, texts = "-", ()
+    elif (skip_bad or input_format != "auto") and file is None:
+        raise click.UsageError("--skip-bad and --input-format need --file FILE or -")
+    if jobs is not None and file is None:
+        raise click.UsageError("--jobs needs --file FILE or -")
+    for i, text in enumerate(texts, 1):
+        if not_utf8(text):
+            raise click.BadParameter(f"text {i} is not valid UTF-8", param_hint="TEXTS")
+        if len(text) < 4096 and "\n" not in text and os.path.isfile(text):
+            click.echo(printable(f"Note: text {i} is the name of a file; to classify its "
+                                 f"contents, use --file {text}"), err=True)
+    return file, texts
+
+
+def _classify_file(predictor, file, rows: dict, jobs, input_format, skip_bad, max_record_mb,
+                   text_column) -> None:
+    """Classify every record of `file`, in `jobs` processes, writing the rows as they come."""
+    from sentiment_rnn.files.columns import Columns
+    from sentiment_rnn.files.readers import Skipped, read_texts
+    from sentiment_rnn.files.streams import Source
+    from sentiment_rnn.prediction.parallel import classify_parallel, stopped_by_sigterm
+    from sentiment_rnn.prediction.rows import classify_stream, refuse_output_into, write_chunks
+    from sentiment_rnn.text.terminal import printable
+
+    skipped = Skipped()
+    with Source(file, max_record_mb << 20) as source:
+        refuse_output_into(source)
+        texts = read_texts(source, input_format, skip_bad, skipped, Columns(text=text_column))
+        if jobs == 1:
+            chunks = classify_stream(predictor, texts, **rows)
+        else:
+            chunks = classify_parallel(predictor, texts, jobs=jobs, **rows)
+        # closed on any exit (a broken pipe, SIGTERM too): workers stop
+        with stopped_by_sigterm(), closing(chunks):
+            write_chunks(chunks, source, rows["fmt"])
+    if skipped.count:
+        click.echo(printable(f"Note: {skipped.count:,} malformed record(s) labelled unknown, "
+                             f"the first at {skipped.first}"), err=True)
+
+
+@main.command("inspect", section=COMMANDS)
 @MODEL_OPTION
 @DATA_DIR_OPTION
 @click.option("--check", type=click.IntRange(min=0), default=1000, show_default=True,
@@ -274,6 +301,7 @@ def inspect_command(model_dir, data_dir, check, plot, as_json, text):
     parity check, and the words the model finds most positive and negative. With TEXT (- reads
     it from standard input): the hidden state h_t and P(positive) after each word.
     """
+    from sentiment_rnn.inspection import overview as inside_overview
     from sentiment_rnn.inspection import trace as inside
     from sentiment_rnn.files.run_folder import resolve_run_dir
     from sentiment_rnn.text.terminal import echo_text, encoded, not_utf8, printable_trace
@@ -282,10 +310,10 @@ def inspect_command(model_dir, data_dir, check, plot, as_json, text):
     if text is None:
         if plot is not None:
             raise click.UsageError("--plot needs a TEXT to trace")
-        report = inside.overview(run_dir, check, data_dir)
+        report = inside_overview.overview(run_dir, check, data_dir)
         echo_text(json.dumps(report, allow_nan=False) if as_json
-                  else inside.format_overview(report))
-        inside.require_parity(report)
+                  else inside_overview.format_overview(report))
+        inside_overview.require_parity(report)
         return
     if text == "-":
         from sentiment_rnn.files.streams import read_whole_text
@@ -310,7 +338,7 @@ def inspect_command(model_dir, data_dir, check, plot, as_json, text):
             echo_text(f"Plot: {plot}")
 
 
-@main.command()
+@main.command(section=COMMANDS)
 @MODEL_OPTION
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to listen on; any non-loopback address (0.0.0.0) lets other "
@@ -322,25 +350,26 @@ def inspect_command(model_dir, data_dir, check, plot, as_json, text):
               "wrote for this run, to show its test accuracy; a regular file of at most 1 MB. "
               " [default: shown as not evaluated]")
 def serve(model_dir, host, port, metrics_path):
-    """Show the model on a web page and behind a JSON API, on the NumPy path.
+    """Show the model on a web page and behind a JSON API.
 
-    The page traces a review as you type; the API takes TensorFlow Serving's REST shape at
-    /v1/models/sentiment-rnn:predict and has /api/trace, /api/model and /healthz (described at
-    /openapi.json). Ctrl-C stops it.
+    Both run on the NumPy path. The page traces a review as you type; the API takes TensorFlow
+    Serving's REST shape at /v1/models/sentiment-rnn:predict and has /api/trace, /api/model and
+    /healthz (described at /openapi.json). Ctrl-C stops it.
     """
     from sentiment_rnn.serve.app import serve as run_server
 
     run_server(model_dir, host, port, metrics_path)
 
 
-@main.command()
+@main.command(section=COMMANDS)
 @click.argument("run_dir", type=click.Path(file_okay=False, path_type=Path))
 def seal(run_dir):
-    """Trust RUN_DIR's files as they are now, after changing them on purpose.
+    """Trust a run folder's files as they are now.
 
-    Checks that config.json and vocab.txt load and agree, and that weights.npz and model.keras
-    load with them, then records the sha256 of all four in state.json (predict, evaluate,
-    inspect, serve and --resume refuse a file whose sha256 differs from state.json's).
+    Use it after changing RUN_DIR's files on purpose. It checks that config.json and vocab.txt
+    load and agree, and that weights.npz and model.keras load with them, then records the sha256
+    of all four in state.json (predict, evaluate, inspect, serve and --resume refuse a file whose
+    sha256 differs from state.json's).
     """
     from sentiment_rnn.prediction.sealing import seal as seal_run
 

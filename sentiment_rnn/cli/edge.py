@@ -15,6 +15,7 @@ import os
 import sys
 
 import click
+import cloup
 
 from sentiment_rnn.errors import SentimentRNNError
 from sentiment_rnn.text.terminal import printable
@@ -73,9 +74,20 @@ def _error_line(message: str) -> str:
     return "Error: " + printable(message)
 
 
-class GuardedGroup(click.Group):
-    """A Click group whose commands never end in a traceback (unless asked for), and whose
-    errors, usage errors included, are one line on standard error."""
+class WholeLineCommand(cloup.Command):
+    """A command (cloup's: its options in groups) whose line in the group's command list is the
+    first paragraph of its help, whole: wrapped on a narrow terminal, never cut with '...'."""
+
+    def get_short_help_str(self, limit: int = 45) -> str:
+        return self.short_help or " ".join((self.help or "").split("\n\n")[0].split())
+
+
+class GuardedGroup(cloup.Group):
+    """A Click group (cloup's: its commands listed in sections) whose commands never end in a
+    traceback (unless asked for), and whose errors, usage errors included, are one line on
+    standard error."""
+
+    command_class = WholeLineCommand
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
         if not standalone_mode:

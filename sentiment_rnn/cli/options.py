@@ -1,7 +1,7 @@
 """The command line's shared options and parameter types, where input enters and is checked.
 
-Every option has help text and a shown default; ranges are checked here (`LIMITS`, finite
-floats), so bad values never reach the library.
+Every option has help text and a shown default; the ranges of a run's settings are built from
+config.BOUNDS (floats must also be finite), so bad values never reach the library.
 """
 
 from __future__ import annotations
@@ -11,8 +11,9 @@ import stat
 from pathlib import Path
 
 import click
+import cloup
 
-from sentiment_rnn.config import DEFAULT_EMA, LIMITS, TEACHERS, VOCAB_METHODS, TrainConfig
+from sentiment_rnn.config import BOUNDS, DEFAULT_EMA, TEACHERS, VOCAB_METHODS, TrainConfig
 from sentiment_rnn.cli.edge import FiniteFloat
 
 DEFAULTS = TrainConfig()
@@ -53,8 +54,9 @@ LABEL_OPTIONS = [
                  "values read as negative, such as 1,2.  [default: 0, neg, negative]"),
 ]
 
-
-label_options = _apply([TEXT_COLUMN_OPTION, *LABEL_OPTIONS])
+BACKEND_OPTION = click.option(
+    "--backend", type=click.Choice(["numpy", "keras"]), default=None,
+    help="Forward pass to use.  [default: numpy if the run has weights.npz, else keras]")
 
 
 DATA_DIR_OPTION = click.option(
@@ -62,89 +64,107 @@ DATA_DIR_OPTION = click.option(
     help="tensorflow-datasets folder holding imdb_reviews/.  [default: $TFDS_DATA_DIR, else data/]")
 
 
-def _setting(flag: str, kind, help_text: str):
-    """An option for the TrainConfig field of the same name, its default shown."""
+def bounded(field: str) -> click.ParamType:
+    """The Click type of a TrainConfig field's range, built from config.BOUNDS."""
+    bound = BOUNDS[field]
+    kind = click.IntRange if bound.kind is int else FiniteFloat
+    return kind(bound.low, bound.high, min_open=bound.low_open, max_open=bound.high_open)
+
+
+def _setting(flag: str, help_text: str, kind: click.ParamType | None = None):
+    """An option for the TrainConfig field of the same name: its range, its default shown."""
     name = flag.lstrip("-").replace("-", "_")
-    return click.option(flag, type=kind, default=getattr(DEFAULTS, name), show_default=True,
-                        help=help_text)
-
-
-def _count(field: str, low: int = 1):
-    return click.IntRange(low, LIMITS[field])
-
-
-# the settings of a training run (TrainConfig), each with its range
-train_settings = _apply([
-    _setting("--epochs", _count("epochs"),
-             "Most epochs; early stopping on validation accuracy usually ends sooner."),
-    _setting("--batch-size", _count("batch_size"), "Reviews per gradient step."),
-    _setting("--max-len", _count("max_len"),
-             "Tokens per review; longer reviews keep their last ones."),
-    _setting("--vocab-size", _count("vocab_size", 3),
-             "Vocabulary entries, including padding and out-of-vocabulary."),
-    _setting("--vocab-method", click.Choice(VOCAB_METHODS),
-             "How the vocabulary's words are chosen from the training part."),
-    click.option("--vocab-df-power", type=FiniteFloat(0, 2), default=None,
-                 help="label-aware: a word's score is |log-odds of positive vs negative| x its "
-                      "document frequency to this power; higher lets more frequent words in "
-                      "(not, but).  [default: 0.75 with a teacher, else 0.5]"),
-    click.option("--keep-oov/--drop-oov", default=not DEFAULTS.drop_oov, show_default=True,
-                 help="Keep out-of-vocabulary words as id 1, or drop them from the sequence."),
-    click.option("--length-buckets/--random-batches", default=DEFAULTS.length_buckets,
-                 show_default=True, help="Batch reviews of similar length together (faster; "
-                                         "padding is masked, so only the batch mix changes)."),
-    _setting("--embed-dim", _count("embed_dim"), "Width of the word embedding x_t."),
-    _setting("--units", _count("units"), "Width of the SimpleRNN hidden state h_t."),
-    _setting("--dropout", FiniteFloat(0, 1, max_open=True),
-             "Dropout on the RNN's inputs x_t, in training only."),
-    _setting("--recurrent-dropout", FiniteFloat(0, 1, max_open=True),
-             "Dropout on the RNN's state h_{t-1}, in training only."),
-    _setting("--teacher", click.Choice(TEACHERS),
-             "tfidf-nb: a TF-IDF + logistic regression model, its features scaled by naive-Bayes "
-             "ratios (tfidf: not scaled), fitted on the training part, labels "
-             "unlabelled texts (IMDB's unsupervised split, or --unlabelled FILE) and the RNN "
-             "also learns from its probabilities; none: labelled texts only."),
-    click.option("--ema-momentum", type=FiniteFloat(0, 1, max_open=True), default=None,
-                 help="Momentum of the moving average of the weights that is validated and "
-                      f"saved; 0 is off.  [default: {DEFAULT_EMA} with a teacher, else 0]"),
-    _setting("--learning-rate", FiniteFloat(min=0, min_open=True, max=10), "Adam learning rate."),
-    _setting("--clipnorm", FiniteFloat(min=0, min_open=True, max=LIMITS["clipnorm"]),
-             "Gradient clipping by norm."),
-    _setting("--patience", _count("patience"),
-             "Epochs without better validation accuracy before stopping."),
-    _setting("--validation-fraction", FiniteFloat(0, 1, min_open=True, max_open=True),
-             "Part held out for model selection: the last part of a tfds train split, or this "
-             "share of each label of --data."),
-    _setting("--seed", click.IntRange(0, LIMITS["seed"]),
-             "Random seed; the same seed gives the same run on the same machine."),
-    _setting("--limit", click.IntRange(min=2), "Use only the first N training reviews (and "
-             "of a --validation-data file, and N unlabelled texts), for quick tries."),
-])
-
-# what a run trains on
-data_options = _apply([
-    click.option("--data", "data", default=None,
-                 type=click.Path(exists=True, dir_okay=False, allow_dash=True),
-                 help="Train on a labelled file instead (CSV or TSV with a header, headerless "
-                      "TSV label<TAB>text, JSON Lines; - for standard input); its validation "
-                      "part is drawn from each label after a seeded shuffle.  "
-                      "[default: --dataset]"),
-    click.option("--validation-data", type=click.Path(exists=True, dir_okay=False,
-                                                      allow_dash=True), default=None,
-                 help="With --data: a labelled file (or -) for model selection instead.  "
-                      "[default: part of --data]"),
-    click.option("--unlabelled", type=click.Path(exists=True, dir_okay=False, allow_dash=True),
-                 default=None,
-                 help="With --data: unlabelled texts for the teacher to label (one a line, or "
-                      "CSV/TSV/JSON Lines with a text column; - for standard input).  "
-                      "[default: none, no teacher]"),
-    click.option("--dataset", default=DEFAULTS.dataset, show_default=True,
-                 help="A tensorflow-datasets dataset with a text and a 0/1 label to train on (its "
-                      "train split; evaluate reads its test split)."),
-])
+    return click.option(flag, type=kind or bounded(name), default=getattr(DEFAULTS, name),
+                        show_default=True, help=help_text)
 
 
 INPUT_PATH = click.Path(exists=True, dir_okay=False, allow_dash=True, path_type=str)
+
+
+def _input_file(flag: str, help_text: str):
+    return click.option(flag, type=INPUT_PATH, default=None, help=help_text)
+
+
+# the options of `train`, each in one group; the settings of a run (TrainConfig) have their
+# ranges from config.BOUNDS
+train_options = _apply([
+    cloup.option_group(
+        "Data",
+        click.option("--dataset", default=DEFAULTS.dataset, show_default=True,
+                     help="A tensorflow-datasets dataset with a text and a 0/1 label to train "
+                          "on (its train split; evaluate reads its test split)."),
+        DATA_DIR_OPTION,
+        _input_file("--data", "Train on a labelled file instead (CSV or TSV with a header, "
+                    "headerless TSV label<TAB>text, JSON Lines; - for standard input); its "
+                    "validation part is drawn from each label after a seeded shuffle.  "
+                    "[default: --dataset]"),
+        _input_file("--validation-data", "With --data: a labelled file (or -) for model "
+                    "selection instead.  [default: part of --data]"),
+        TEXT_COLUMN_OPTION, *LABEL_OPTIONS,
+        _setting("--validation-fraction", "Part held out for model selection: the last part "
+                 "of a tfds train split, or this share of each label of --data."),
+        _setting("--limit", "Use only the first N training reviews (and of a --validation-data "
+                 "file, and N unlabelled texts), for quick tries."),
+    ),
+    cloup.option_group(
+        "Text to ids",
+        _setting("--vocab-size", "Vocabulary entries, including padding and out-of-vocabulary."),
+        _setting("--vocab-method", "How the vocabulary's words are chosen from the training "
+                 "part.", click.Choice(VOCAB_METHODS)),
+        click.option("--vocab-df-power", type=bounded("vocab_df_power"), default=None,
+                     help="label-aware: a word's score is |log-odds of positive vs negative| x "
+                          "its document frequency to this power; higher lets more frequent "
+                          "words in (not, but).  [default: 0.75 with a teacher, else 0.5]"),
+        click.option("--keep-oov/--drop-oov", default=not DEFAULTS.drop_oov, show_default=True,
+                     help="Keep out-of-vocabulary words as id 1, or drop them from the "
+                          "sequence."),
+        _setting("--max-len", "Tokens per review; longer reviews keep their last ones."),
+    ),
+    cloup.option_group(
+        "Model",
+        _setting("--embed-dim", "Width of the word embedding x_t."),
+        _setting("--units", "Width of the SimpleRNN hidden state h_t."),
+        _setting("--dropout", "Dropout on the RNN's inputs x_t, in training only."),
+        _setting("--recurrent-dropout", "Dropout on the RNN's state h_{t-1}, in training only."),
+    ),
+    cloup.option_group(
+        "Teacher",
+        _setting("--teacher", "tfidf-nb: a TF-IDF + logistic regression model, its features "
+                 "scaled by naive-Bayes ratios (tfidf: not scaled), fitted on the training "
+                 "part, labels unlabelled texts (IMDB's unsupervised split, or --unlabelled "
+                 "FILE) and the RNN also learns from its probabilities; none: labelled texts "
+                 "only.", click.Choice(TEACHERS)),
+        _input_file("--unlabelled", "With --data: unlabelled texts for the teacher to label "
+                    "(one a line, or CSV/TSV/JSON Lines with a text column; - for standard "
+                    "input).  [default: none, no teacher]"),
+    ),
+    cloup.option_group(
+        "Optimisation",
+        _setting("--epochs", "Most epochs; early stopping on validation accuracy usually ends "
+                 "sooner."),
+        _setting("--batch-size", "Reviews per gradient step."),
+        click.option("--length-buckets/--random-batches", default=DEFAULTS.length_buckets,
+                     show_default=True, help="Batch reviews of similar length together "
+                     "(faster; padding is masked, so only the batch mix changes)."),
+        _setting("--learning-rate", "Adam learning rate."),
+        _setting("--clipnorm", "Gradient clipping by norm."),
+        click.option("--ema-momentum", type=bounded("ema_momentum"), default=None,
+                     help="Momentum of the moving average of the weights that is validated "
+                          f"and saved; 0 is off.  [default: {DEFAULT_EMA} with a teacher, "
+                          f"else 0]"),
+        _setting("--patience", "Epochs without better validation accuracy before stopping."),
+        _setting("--seed", "Random seed; the same seed gives the same run on the same "
+                 "machine."),
+    ),
+    cloup.option_group(
+        "Run folder",
+        click.option("--run-dir", type=click.Path(file_okay=False, path_type=Path),
+                     default=None, help="Folder for this run.  [default: models/<timestamp>]"),
+        click.option("--resume", "resume_dir", type=click.Path(file_okay=False, path_type=Path),
+                     default=None, help="Continue a stopped run after its last finished "
+                     "epoch; its saved settings are used.  [default: start a new run]"),
+    ),
+])
 
 
 def _stream(name: str) -> tuple | None:

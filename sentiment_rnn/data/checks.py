@@ -135,21 +135,21 @@ def check_unlabelled(config) -> None:
     path = config.unlabelled
     if not os.path.isfile(path):
         return
-    from sentiment_rnn.files.columns import Columns
-    from sentiment_rnn.files.readers import Skipped, read_texts
-    from sentiment_rnn.files.streams import Source
+    from contextlib import closing
+
+    from sentiment_rnn.files.readers import UnlabelledTexts
     from sentiment_rnn.text.tokenizer import tokenize
 
-    skipped, records = Skipped(), 0
-    with Source(path) as source:
-        for text in read_texts(source, skip_bad=True, skipped=skipped,
-                               columns=Columns(config.text_column)):
+    texts, records = UnlabelledTexts(path, config.text_column), 0
+    with closing(iter(texts)) as each:  # closed (the file too) at the first text with a word
+        for text in each:
             records += 1
             if text is not None and tokenize(text):
                 return
     if not records:
         what = "the file is empty"
     else:
+        skipped = texts.skipped
         bad = f", {skipped.count:,} of them malformed" if skipped.count else ""
         what = f"{records:,} records{bad}, none with a word"
     raise DataFileError(f"{path}: no unlabelled text to teach with ({what}); give other "

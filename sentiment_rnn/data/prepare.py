@@ -264,7 +264,7 @@ def prepare(config: TrainConfig, data_dir=None, vocab: Vocabulary | None = None,
                 arrays[part][position[part][row], -len(ids):] = ids
         extra = None
         if teacher and config.teacher != "none":
-            from sentiment_rnn.data.teacher import distil
+            from sentiment_rnn.data.distil import distil
 
             kept = is_train | is_val  # without the dropped duplicates
             extra = distil(config, data_dir, vocab, files, Path(scratch),

@@ -111,8 +111,10 @@ def run_evaluation(run_dir, data_file=None, skip_bad: bool = False, data_dir=Non
     to those the run was trained with."""
     from sentiment_rnn.config import TrainConfig
     from sentiment_rnn.errors import RunFolderError
+    from sentiment_rnn.files.columns import check_label_pair
     from sentiment_rnn.files.run_folder import load_run
 
+    check_label_pair(positive, negative)  # given: both, else the run's own label values
     try:
         cfg = load_run(run_dir).config
     except RunFolderError:  # said once the model is needed; the data's own errors come first

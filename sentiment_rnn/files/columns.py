@@ -100,8 +100,7 @@ class LabelMap:
         if both:
             raise DataFileError(f"{', '.join(sorted(both))} cannot be both positive and "
                                 f"negative")
-        if bool(self.positive) != bool(self.negative):
-            raise DataFileError("give both --positive and --negative values, or neither")
+        check_label_pair(self.positive, self.negative)
 
     def parse(self, value: object) -> int | None:
         """1, 0, or None for a value outside the map."""
@@ -135,6 +134,14 @@ def columns_line(found: dict, labels: LabelMap) -> str:
     cols = ", ".join(f"{role} {shown(found[role])}" for role in ("text", "label")
                      if role in found)
     return f"Columns: {cols or 'none found'}; labels: {labels.describe()}"
+
+
+def check_label_pair(positive: Sequence[object], negative: Sequence[object]) -> None:
+    """The one rule of --positive and --negative (positive= and negative= in Python): give both
+    or neither, for a map of one side only would read every row as the same label. Raises
+    DataFileError; the command line shows it as a usage error."""
+    if bool(positive) != bool(negative):
+        raise DataFileError("give both --positive and --negative, or neither")
 
 
 def label_text(value: object) -> str:

@@ -12,15 +12,14 @@
                      the sha256 of model.keras and weights.npz (and of config.json and
                      vocab.txt under settings_sha256), the name of the checkpoint
     checkpoint-NNN.keras  the model after the last finished epoch NNN, with optimizer state
-    .lock            held (flock) by the one process training or resuming the run
+    .lock            held (flock) by the one process training or resuming the run (run_dirs.py)
 
 Every file is written under a temporary name and renamed into place, and state.json is written
 last in each epoch, so a killed process never leaves a half-written or inconsistent run: what
 state.json names is complete, and anything newer is redone on --resume. Before a new best model
 replaces model.keras and weights.npz, state.json lists their new sha256 as `pending`, so a
 reader (predict during training) always finds the file it reads in the state.json it reads next.
-`models/latest` is a symlink to the most recent completed run inside models/ (a run saved
-elsewhere never moves it). Run files are read only if they are regular files (a FIFO or a
+A run is found by --model, else `models/latest` (run_dirs.py sets it). Run files are read only if they are regular files (a FIFO or a
 folder in their place is an error, never a hang) of bounded size (FILE_LIMITS; the model
 files by the configuration's weight count). A model file whose sha256 state.json does not
 record is refused as unverified: `sentiment-rnn seal` (sealing.py) records the files of a run
@@ -31,126 +30,20 @@ when state.json records it (a run written by 0.3.0 or earlier has none: they loa
 from __future__ import annotations
 
 import errno
-import fcntl
 import hashlib
 import os
 import shlex
-import shutil
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 
 from sentiment_rnn.config import FILE_LIMITS, TrainConfig
 from sentiment_rnn.errors import ConfigError, RunFolderError
-from sentiment_rnn.files.atomic import (MAX_RUN_FILE, parse_json, read_bytes, read_json, write_json_atomic,
-                     write_text_atomic)
+from sentiment_rnn.files.atomic import (MAX_RUN_FILE, parse_json, read_bytes, read_json,
+                                        write_json_atomic, write_text_atomic)
+from sentiment_rnn.files.run_dirs import DEFAULT_MODELS_DIR, LATEST
 from sentiment_rnn.files.run_state import SETTINGS_FILES, check_state
 from sentiment_rnn.files.vocab_file import read_vocabulary
 from sentiment_rnn.text.vocabulary import Vocabulary
-
-DEFAULT_MODELS_DIR = Path("models")
-LATEST = "latest"
-
-
-def remove_stale_files(run_dir: Path, keep: str) -> None:
-    """Delete temporary files left by a killed write and checkpoints older than `keep`.
-    Only the holder of the run's lock calls this, so no other process's file is touched."""
-    for path in Path(run_dir).iterdir():
-        stale_tmp = path.name.startswith(".") and ".tmp" in path.name
-        old_checkpoint = path.name.startswith("checkpoint-") and path.name != keep
-        if stale_tmp and path.is_dir() and not path.is_symlink():
-            shutil.rmtree(path)
-        elif stale_tmp or old_checkpoint:
-            path.unlink()
-
-
-def create_run_dir(run_dir: Path | None, models_dir: Path = DEFAULT_MODELS_DIR) -> Path:
-    """Make the folder of a new run, atomically: `run_dir` (which may exist if empty), or a new
-    models/<timestamp>[-N] that no other process can also get."""
-    if run_dir is not None:
-        run_dir = Path(run_dir)
-        try:
-            run_dir.parent.mkdir(parents=True, exist_ok=True)
-        except (FileExistsError, NotADirectoryError, FileNotFoundError):
-            raise RunFolderError(f"{run_dir.parent}: is not a folder (a file or a dangling "
-                                 f"symlink is in the way)") from None
-        try:
-            run_dir.mkdir()
-        except FileExistsError:
-            if (run_dir / ".lock").exists():
-                with RunLock(run_dir):  # says "in use" when another process trains it
-                    pass
-            if not run_dir.is_dir() or any(run_dir.iterdir()):
-                raise RunFolderError(f"{run_dir}: exists and is not an empty folder; choose "
-                                     f"another --run-dir, or continue it with --resume "
-                                     f"{run_dir}") from None
-        return run_dir
-    models_dir = Path(models_dir)
-    models_dir.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    for n in range(1, 10_000):
-        path = models_dir / (stamp if n == 1 else f"{stamp}-{n}")
-        try:
-            path.mkdir()  # fails if another process made it first
-            return path
-        except FileExistsError:
-            continue
-    raise RunFolderError(f"{models_dir}: cannot find a free name for a new run")
-
-
-class RunLock:
-    """An exclusive lock on a run folder, held while a process trains or resumes it. The
-    kernel drops it when the process ends, however it ends, so a killed run can be resumed."""
-
-    def __init__(self, run_dir: Path):
-        self.path = Path(run_dir) / ".lock"
-        self._fd: int | None = None
-
-    def __enter__(self) -> RunLock:
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError as exc:
-            os.close(fd)
-            if exc.errno in (errno.EWOULDBLOCK, errno.EACCES):
-                raise RunFolderError(f"{self.path.parent}: in use by another process that is "
-                                     f"training it; wait for it to finish") from None
-            raise
-        self._fd = fd
-        return self
-
-    def __exit__(self, *exc) -> None:
-        if self._fd is not None:
-            os.close(self._fd)  # releases the lock
-            self._fd = None
-
-
-def moves_latest(run_dir: Path | None, models_dir: Path = DEFAULT_MODELS_DIR) -> bool:
-    """Whether a run finished in `run_dir` moves models_dir/latest: only a run folder inside
-    models_dir does (None: a new models/<timestamp>); a run saved elsewhere never moves it."""
-    if run_dir is None:
-        return True
-    # realpath, not resolve(): a symlink loop is named later by check_latest, not raised here
-    run, models = Path(os.path.realpath(run_dir)), Path(os.path.realpath(models_dir))
-    return run != models and run.is_relative_to(models)
-
-
-def check_latest(models_dir: Path = DEFAULT_MODELS_DIR, run_dir: Path | None = None) -> None:
-    """Refuse early, before any training, what would stop `set_latest` at the end (nothing
-    when the run, in `run_dir`, will not move models/latest)."""
-    if not moves_latest(run_dir, models_dir):
-        return
-    models_dir = Path(models_dir)
-    if models_dir.is_symlink() and not models_dir.exists():
-        raise RunFolderError(f"{models_dir}: is a dangling symlink or a symlink loop; runs are "
-                             f"saved in {models_dir}/")
-    if models_dir.exists() and not models_dir.is_dir():
-        raise RunFolderError(f"{models_dir}: exists and is not a folder; runs are saved in "
-                             f"{models_dir}/")
-    latest = models_dir / LATEST
-    if (latest.exists() or latest.is_symlink()) and not latest.is_symlink():
-        raise RunFolderError(f"{latest}: is not a symlink; move it away so that it can point "
-                             f"at the newest run")
 
 
 @dataclass
@@ -306,26 +199,6 @@ def load_run(path: str | os.PathLike, verify: bool = True) -> Run:
     if verify:
         run.verify_settings()
     return run
-
-
-def set_latest(run_dir: Path, models_dir: Path = DEFAULT_MODELS_DIR) -> bool:
-    """Point models/latest at run_dir, atomically (a new symlink renamed over the old), if the
-    run is inside models_dir (`moves_latest`); returns whether it did."""
-    if not moves_latest(run_dir, models_dir):
-        return False
-    models_dir = Path(models_dir)
-    models_dir.mkdir(parents=True, exist_ok=True)
-    run_dir = Path(run_dir).resolve()
-    try:
-        target = os.path.relpath(run_dir, models_dir.resolve())
-    except ValueError:
-        target = str(run_dir)
-    tmp = models_dir / f".{LATEST}.tmp{os.getpid()}"
-    if tmp.is_symlink() or tmp.exists():
-        tmp.unlink()
-    os.symlink(target, tmp)
-    os.replace(tmp, models_dir / LATEST)
-    return True
 
 
 def resolve_run_dir(model: str | os.PathLike | None,

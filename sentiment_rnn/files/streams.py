@@ -1,6 +1,6 @@
 """The first step of the flow for users' files: bytes -> checked lines, from any stream.
 
-    file, pipe, FIFO or standard input -> lines (capped, NUL-free, UTF-8) -> records (readers.py)
+    file, pipe, FIFO or standard input -> lines (capped, NUL-free, UTF-8) -> records (records.py)
 
 Every input is opened once and read as a stream, one line at a time, so a pipe, a FIFO or `-`
 reads the same as a file and memory stays flat. Looking ahead (`peek`, for format detection)

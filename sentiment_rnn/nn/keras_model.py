@@ -76,7 +76,8 @@ def agreement(y_true, y_pred):
 
 @functools.cache
 def _classes():
-    """The Keras classes of training, defined on first use (TensorFlow is imported lazily)."""
+    """The Keras classes of training, defined on first use (TensorFlow is imported lazily).
+    Long because it holds two class bodies whose bases exist only once TensorFlow is loaded."""
     keras = _tf.tensorflow().keras
     ops = keras.ops
 

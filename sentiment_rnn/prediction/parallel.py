@@ -145,7 +145,8 @@ def classify_parallel(predictor: Predictor, texts: Iterable[str | None], fmt: st
     """What `output.classify_stream` yields (output rows for each chunk of texts, in order, the
     csv header with the first), computed by `jobs` worker processes. The workers start only
     once a second chunk is read: a short input is classified here. Close the iterator (or
-    exhaust it) to stop the workers."""
+    exhaust it) to stop the workers. Long because it is one generator whose loop, held first
+    chunk and pending futures share the pool that its `finally` must shut down."""
     if predictor.backend != "numpy":
         raise ValueError("only the NumPy backend runs in worker processes")
     if counts is not None:

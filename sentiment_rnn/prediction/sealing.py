@@ -23,7 +23,8 @@ import numpy as np
 from sentiment_rnn.errors import RunFolderError
 from sentiment_rnn.files.atomic import read_bytes, write_json_atomic
 from sentiment_rnn.nn.numpy_rnn import NAMES, NumpyRNN
-from sentiment_rnn.files.run_folder import Run, RunLock, check_size, load_run
+from sentiment_rnn.files.run_dirs import RunLock
+from sentiment_rnn.files.run_folder import Run, check_size, load_run
 
 
 @dataclass

@@ -45,27 +45,9 @@ class _App(FastAPI):
         return Guard(super().build_middleware_stack(), **self.guard)
 
 
-def create_app(model, metrics: dict | None = None, *, host: str = "127.0.0.1",
-               max_body: int = MAX_BODY, body_timeout: float = BODY_TIMEOUT,
-               max_in_flight: int = MAX_IN_FLIGHT) -> FastAPI:
-    """The ASGI app for a loaded `sentiment_rnn.Model`; `metrics` from `load_metrics`. `host`:
-    the address served, for the names a request's Host may give (webguard.allowed_hosts)."""
-    from sentiment_rnn.nn.verdict import UNKNOWN, label
-
-    overview = model.overview()  # once: the weights do not change while serving
-    overview["model"] = path_text(overview["model"])
-    run_info = {"model": path_text(model.run_dir), "version": __version__,
-                "config": model.config.to_dict(),
-                "parameters": sum(w["params"] for w in overview["weights"].values()),
-                "evaluation": metrics}
-    overview_json, run_json = JSON(overview).body, JSON(run_info).body  # rendered once
-    app = _App(title="sentiment-rnn", version=__version__, docs_url=None, redoc_url=None,
-               default_response_class=JSON,
-               description="A SimpleRNN sentiment model on its NumPy forward pass. The "
-                           "interactive docs pages are off: they load scripts from a CDN.")
-    app.guard = {"hosts": allowed_hosts(host), "max_body": max_body,
-                 "body_timeout": body_timeout, "max_in_flight": max_in_flight}
-    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+def _add_error_handlers(app: FastAPI) -> None:
+    """Every error as JSON `{"error": "one line"}`: a client's mistake a 4xx, a bug of ours a
+    500 that names only the exception's type."""
 
     @app.exception_handler(BadRequest)
     async def bad_request(request, exc: BadRequest):
@@ -84,6 +66,32 @@ def create_app(model, metrics: dict | None = None, *, host: str = "127.0.0.1",
     @app.exception_handler(Exception)
     async def failed(request, exc: Exception):  # a bug of ours: still one JSON line
         return error(500, f"internal error ({type(exc).__name__})")
+
+
+def create_app(model, metrics: dict | None = None, *, host: str = "127.0.0.1",
+               max_body: int = MAX_BODY, body_timeout: float = BODY_TIMEOUT,
+               max_in_flight: int = MAX_IN_FLIGHT) -> FastAPI:
+    """The ASGI app for a loaded `sentiment_rnn.Model`; `metrics` from `load_metrics`. `host`:
+    the address served, for the names a request's Host may give (webguard.allowed_hosts).
+    Long because its routes are closures over the loaded model and the JSON rendered once."""
+    from sentiment_rnn.nn.verdict import UNKNOWN, label
+
+    overview = model.overview()  # once: the weights do not change while serving
+    overview["model"] = path_text(overview["model"])
+    run_info = {"model": path_text(model.run_dir), "version": __version__,
+                "config": model.config.to_dict(),
+                "parameters": sum(w["params"] for w in overview["weights"].values()),
+                "evaluation": metrics}
+    overview_json, run_json = JSON(overview).body, JSON(run_info).body  # rendered once
+    app = _App(title="sentiment-rnn", version=__version__, docs_url=None, redoc_url=None,
+               default_response_class=JSON,
+               description="A SimpleRNN sentiment model on its NumPy forward pass. The "
+                           "interactive docs pages are off: they load scripts from a CDN.")
+    app.guard = {"hosts": allowed_hosts(host), "max_body": max_body,
+                 "body_timeout": body_timeout, "max_in_flight": max_in_flight}
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    _add_error_handlers(app)
 
     @app.get("/", include_in_schema=False)
     def page():

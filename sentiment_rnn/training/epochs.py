@@ -20,7 +20,8 @@ import numpy as np
 from sentiment_rnn.errors import RunFolderError
 from sentiment_rnn.evaluation.plots import plot_learning_curves
 from sentiment_rnn.files.atomic import sha256_file, write_atomic, write_json_atomic, write_temp
-from sentiment_rnn.files.run_folder import LATEST, Run, remove_stale_files, set_latest
+from sentiment_rnn.files.run_dirs import LATEST, remove_stale_files, set_latest
+from sentiment_rnn.files.run_folder import Run
 from sentiment_rnn.data.id_store import remove_prepared
 from sentiment_rnn.nn.batching import lengths, shuffled_buckets, sorted_batches
 from sentiment_rnn.nn.callbacks import (StopOnSignal, WeightAverage, batches, drop_logs,

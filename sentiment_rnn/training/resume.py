@@ -15,8 +15,9 @@ from sentiment_rnn.data.prepare import Source, prepare
 from sentiment_rnn.errors import DataFileError, RunFolderError
 from sentiment_rnn.evaluation.plots import plot_learning_curves
 from sentiment_rnn.files.atomic import read_bytes
-from sentiment_rnn.files.run_folder import (DEFAULT_MODELS_DIR, RunLock, check_latest, load_run,
-                                            remove_stale_files)
+from sentiment_rnn.files.run_dirs import (DEFAULT_MODELS_DIR, RunLock, check_latest,
+                                          remove_stale_files)
+from sentiment_rnn.files.run_folder import load_run
 from sentiment_rnn.nn.callbacks import deterministic
 from sentiment_rnn.nn.keras_model import UnloadableModel, custom_objects, load_keras_bytes
 from sentiment_rnn.training.epochs import TrainResult, finish, fit_or_say, verbosity

@@ -22,10 +22,10 @@ from sentiment_rnn.config import TrainConfig
 from sentiment_rnn.data.checks import check_unlabelled
 from sentiment_rnn.data.id_store import ALL_FILES
 from sentiment_rnn.data.prepare import Source, prepare
-from sentiment_rnn.data.teacher import why_no_teacher
+from sentiment_rnn.data.distil import why_no_teacher
 from sentiment_rnn.errors import DataFileError, RunFolderError
-from sentiment_rnn.files.run_folder import (DEFAULT_MODELS_DIR, Run, RunLock, check_latest,
-                                            create_run_dir)
+from sentiment_rnn.files.run_dirs import DEFAULT_MODELS_DIR, RunLock, check_latest, create_run_dir
+from sentiment_rnn.files.run_folder import Run
 from sentiment_rnn.nn.callbacks import deterministic
 from sentiment_rnn.nn.keras_model import build_model
 from sentiment_rnn.training.epochs import TrainResult, fit_or_say, verbosity
