@@ -2,7 +2,7 @@
 
 The notebook is executed with nbclient in a fresh IPython kernel on this interpreter (a kernel
 spec written for sys.executable, so an installed `python3` spec pointing elsewhere is never
-used), against the tiny test model through $SENTIMENT_RNN_MODEL.
+used), once for the tests below, against the tiny test model through $SENTIMENT_RNN_MODEL.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ kernelspec = pytest.importorskip("ipykernel.kernelspec")
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK = ROOT / "examples" / "rnn_foundations.ipynb"
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
 def test_the_committed_notebook_has_no_outputs():
@@ -41,10 +42,13 @@ def _outputs(nb) -> tuple[str, list[dict]]:
     return "".join(text), rich
 
 
-def test_the_notebook_runs_on_a_trained_run(trained_run, tmp_path):
+@pytest.fixture(scope="module")
+def executed(trained_run, tmp_path_factory):
+    """The notebook run once, top to bottom, on the tiny trained run: (notebook, text, rich)."""
     from jupyter_client.kernelspec import KernelSpecManager
     from jupyter_client.manager import KernelManager
 
+    tmp_path = tmp_path_factory.mktemp("notebook")
     kernels = tmp_path / "kernels"
     kernelspec.write_kernel_spec(kernels / "sentiment-rnn-test")  # argv[0] = sys.executable
     km = KernelManager(kernel_name="sentiment-rnn-test",
@@ -63,9 +67,12 @@ def test_the_notebook_runs_on_a_trained_run(trained_run, tmp_path):
     finally:
         if km.has_kernel:
             km.shutdown_kernel(now=True)
+    return (nb, *_outputs(nb))
 
+
+def test_the_notebook_runs_on_a_trained_run(executed, trained_run):
+    nb, text, rich = executed
     assert not [o for c in nb.cells for o in c.get("outputs", []) if o.output_type == "error"]
-    text, rich = _outputs(nb)
     # 1. the run from $SENTIMENT_RNN_MODEL, its config and size
     assert str(trained_run) in text
     assert re.search(r"units +6\n", text) and re.search(r"max_len +12\n", text)
@@ -83,3 +90,20 @@ def test_the_notebook_runs_on_a_trained_run(trained_run, tmp_path):
     assert "A mistake: " in text
     assert "largest moves:" in text and "The biggest single move is " in text
     assert "were dropped before the RNN read anything" in text
+
+
+def test_the_seeds_keras_model_takes_the_trained_weights(executed):
+    _, text, _ = executed
+    plain = ANSI.sub("", text)  # summary() prints through rich, in colour
+    # the seed's model as it wrote it: Embedding(1000, 32) -> SimpleRNN(32) -> Dense(1)
+    assert re.search(r"embedding(_\d+)? \(Embedding\) +│ \(None, None, 32\) +│ +32,000 │",
+                     plain)
+    assert "Total params: 34,113 " in plain
+    # the tiny run is not the seed's size: the same layers at its sizes, its arrays in Keras' order
+    assert re.search(r"This run is Embedding\(\d+, 8\) -> SimpleRNN\(6\), not the seed's", plain)
+    assert re.search(r"simple_rnn(_\d+)? +recurrent_kernel +\(6, 6\) +<- W_hh\n", plain)
+    # and it predicts what the NumPy pass does (an array in the wrong place would not)
+    parity = re.search(r"parity: seed's Keras model vs model\.predict: max \|difference\| = "
+                       r"(\S+) over (\d+) texts", plain)
+    assert parity, plain[-2000:]
+    assert float(parity[1]) <= 1e-5 and int(parity[2]) == 4
