@@ -263,8 +263,8 @@ def test_an_unlabelled_file_with_no_words_is_refused_before_the_teacher(tmp_path
 
 def test_train_prints_rows_left_out_columns_and_labels_as_evaluate_does(tmp_path, monkeypatch,
                                                                        trained_run):
-    """128 of 300 rows were 4.5-star ones and dropped in silence: now train says so, by the
-    rule evaluate uses for its Data line, with the columns and label values chosen."""
+    """Rows whose label is neither positive nor negative (4.5 stars) are counted and said by
+    train, by the rule evaluate uses for its Data line, with the columns and label values chosen."""
     monkeypatch.chdir(tmp_path)
     stars = [[1, 2, 4, 5][i % 4] for i in range(40)] + [4.5] * 6 + [3] * 2
     data = _ratings(tmp_path / "r.jsonl", stars)

@@ -1,4 +1,4 @@
-"""Training that does what it says (issue 18): the validation part judges the RNN only (the
+"""Training that does what it says: the validation part judges the RNN only (the
 teacher's C is chosen inside the training part), inspect's parity check reads the run's own
 data, op determinism shared by threads, no umask toggling, models/latest moved only by runs in
 models/, the teacher's progress, early stopping and the vocabulary and batch options."""

@@ -1,4 +1,4 @@
-"""`serve` against a client that means harm (issue 17), class by class: the tokenizer's cost is
+"""`serve` against a client that means harm, class by class: the tokenizer's cost is
 linear whatever the text, responses and requests in flight are bounded, only the page's own
 origin may drive the API, every response has the security headers, a client's mistake is never
 a 5xx, slow clients are cut off (a real uvicorn server on 127.0.0.1), `--metrics` reads only a
@@ -68,7 +68,7 @@ def _longest_run(s: str) -> int:
     return longest
 
 
-HOSTILE = {  # n characters of text whose NFKC took quadratic time before the cut
+HOSTILE = {  # n characters of text whose NFKC takes quadratic time without the cut
     "one base, marks": lambda n: "a" + "\u0301\u0316" * (n // 2),
     "marks, no base": lambda n: "\u0316\u0301" * (n // 2),
     "bases with 50 marks": lambda n: ("e" + "\u0316\u0301" * 25) * (n // 51),
@@ -133,7 +133,7 @@ def test_the_mark_table_covers_every_code_point():
 
 
 def test_hostile_texts_tokenize_in_linear_time():
-    """200,000 characters of each shape; before the cut the first took minutes. The bound is
+    """200,000 characters of each shape; without the cut the first takes minutes. The bound is
     loose on purpose (about 0.1 s each here): only a quadratic cost can reach it."""
     started = time.perf_counter()
     for make in HOSTILE.values():
@@ -148,7 +148,7 @@ def test_predict_file_with_one_line_of_marks_is_fast(trained_run, tmp_path):
     result = CliRunner().invoke(main, ["predict", "--model", str(trained_run), "--json",
                                        "--file", str(tmp_path / "in.txt")])
     assert result.exit_code == 0, result.output
-    assert time.perf_counter() - started < 30  # 10 s before for this line alone
+    assert time.perf_counter() - started < 30  # 10 s for this line alone without the cut
     rows = [json.loads(r) for r in result.stdout.splitlines()]
     assert len(rows) == 2 and rows[0]["probability"] == pytest.approx(
         float(sr.load(trained_run).predict("great film \u00e1 dull")[0]), abs=1e-12)
@@ -583,7 +583,7 @@ def test_head_is_answered_as_get_without_the_body(client):
 
 
 def test_a_key_given_twice_among_many_is_found_in_linear_time(client):
-    """Finding the repeated key once scanned every key per key: 20,000 keys took 15 s."""
+    """The repeated key is found in one pass: a scan of every key per key takes 15 s on 20,000."""
     for n in (2_000, 60_000):
         body = "{" + ",".join(f'"k{i}":0' for i in range(n)) + f',"k{n - 1}":1,"text":"x"}}'
         started = time.perf_counter()

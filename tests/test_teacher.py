@@ -235,7 +235,7 @@ def test_bad_teacher_options_are_one_line_usage_errors(tmp_path, monkeypatch, ar
 def test_the_config_checks_teacher_settings():
     assert TrainConfig().ema == 0.99 and TrainConfig(teacher="none").ema == 0.0
     assert TrainConfig(teacher="none", ema_momentum=0.9).ema == 0.9
-    # the vocabulary: df ** 0.75 with a teacher, 0.2.0's sqrt without; a given value wins
+    # the vocabulary: df ** 0.75 with a teacher, sqrt without; a given value wins
     assert TrainConfig().df_power == 0.75 and TrainConfig(teacher="none").df_power == 0.5
     assert TrainConfig(teacher="none", vocab_df_power=1.0).df_power == 1.0
     for bad in ({"teacher": "x"}, {"ema_momentum": 1.0}, {"ema_momentum": True},

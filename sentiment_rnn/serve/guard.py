@@ -239,8 +239,8 @@ class Guard:
 
 class HeadTimeout(H11Protocol):
     """uvicorn's h11 protocol, with a connection closed when a request's line and headers
-    have not all arrived HEAD_TIMEOUT seconds after it began waiting for them (uvicorn times
-    out only idle keep-alive connections, so a half-sent head was held forever)."""
+    have not all arrived HEAD_TIMEOUT seconds after it began waiting for them (uvicorn itself
+    times out only idle keep-alive connections: a half-sent head would be held forever)."""
 
     head_timeout = HEAD_TIMEOUT
 

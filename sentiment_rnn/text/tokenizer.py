@@ -39,7 +39,7 @@ def _long_runs() -> re.Pattern:
 def stream_safe(text: str) -> str:
     """`text` with each run of more than 30 combining characters cut to its first 30 (UAX
     #15's Stream-Safe Text Format limit), so that NFKC costs linear time: one base with 100,000
-    marks took NFKC minutes. Text without such a run comes back unchanged."""
+    marks takes NFKC minutes. Text without such a run comes back unchanged."""
     if text.isascii() or max(text) < "\u0300":
         return text
     return _long_runs().sub(lambda m: m.group()[:STREAM_SAFE], text)
