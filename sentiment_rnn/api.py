@@ -49,6 +49,8 @@ class Trace:
         return f"<Trace {self.label} {'-' if p is None else f'{p:.4f}'}: {len(self._report['tokens'])} words>"
 
     def _repr_html_(self) -> str:
+        from sentiment_rnn.evaluation.plots import move_colour
+
         r = self._report
         prev, spans = r["start_probability"], []
         for row in r["tokens"]:
@@ -61,10 +63,9 @@ class Trace:
                 continue
             change = row["probability"] - prev
             prev = row["probability"]
-            strength = min(1.0, abs(change) / 0.3)  # a move of 0.3 or more: full colour
-            rgb = "40,160,60" if change >= 0 else "210,50,50"
+            red, green, blue, opacity = move_colour(change)  # the page's and plot()'s scale
             spans.append(f'<span title="P(positive) {row["probability"]:.3f} ({change:+.3f})" '
-                         f'style="background:rgba({rgb},{0.15 + 0.75 * strength:.2f});'
+                         f'style="background:rgba({red},{green},{blue},{opacity:.3f});'
                          f'padding:1px 2px;border-radius:3px">{word}</span>')
         p = r["probability"]
         verdict = "unknown (no word the model knows)" if p is None else \

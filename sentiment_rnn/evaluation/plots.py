@@ -20,6 +20,37 @@ from sentiment_rnn.files.atomic import write_atomic
 
 MAX_LABELS = 120  # most words written on a trace's axis; longer texts label every k-th word
 
+# The one colour scale of "this word moved P(positive) up / down": serve's page (its chips and
+# chart, given colour_scale() as JSON), trace_figure (Trace.plot, inspect --plot) and
+# Trace._repr_html_. The colour says the direction, its opacity how far P moved.
+MOVE_UP = (26, 140, 72)  # green: the word raised P(positive)
+MOVE_DOWN = (205, 45, 40)  # red: it lowered P(positive)
+MOVE_FULL = 0.25  # a move of this size or more is drawn fully opaque
+MOVE_FLOOR = 0.12  # the opacity of no move at all: every word read shows some colour
+WHITE_TEXT = 0.62  # from this opacity on, a word is written in white on its colour
+STATE_LOW, STATE_HIGH = (94, 60, 153), (200, 95, 10)  # h_t = -1 purple, 0 white, +1 orange
+
+
+def move_colour(change: float) -> tuple[int, int, int, float]:
+    """(r, g, b, opacity) of a change in P(positive): MOVE_UP or MOVE_DOWN, opacity MOVE_FLOOR
+    plus the rest in proportion to sqrt(|change| / MOVE_FULL), capped at 1; 3 decimals."""
+    opacity = MOVE_FLOOR + (1 - MOVE_FLOOR) * math.sqrt(min(1.0, abs(change) / MOVE_FULL))
+    return (*(MOVE_UP if change >= 0 else MOVE_DOWN), round(opacity, 3))
+
+
+def colour_scale() -> dict:
+    """The scale as JSON for serve's page."""
+    return {"up": list(MOVE_UP), "down": list(MOVE_DOWN), "full": MOVE_FULL, "floor": MOVE_FLOOR,
+            "white_text": WHITE_TEXT, "state_low": list(STATE_LOW), "state_high": list(STATE_HIGH)}
+
+
+def _state_colours():
+    """h_t's colour map, as on the page: STATE_LOW at -1, white at 0, STATE_HIGH at +1."""
+    from matplotlib.colors import LinearSegmentedColormap
+
+    return LinearSegmentedColormap.from_list(
+        "h_t", [tuple(c / 255 for c in STATE_LOW), (1, 1, 1), tuple(c / 255 for c in STATE_HIGH)])
+
 
 def _figure(width: float = 5.0, height: float = 4.0, **kwargs):
     """A matplotlib Figure on the Agg canvas (PNG without a display), 100 dpi."""
@@ -134,8 +165,9 @@ def plot_trace(report: dict, path: str | Path) -> Path:
 
 
 def trace_figure(report: dict):
-    """A trace from `inside.trace`: running P(positive) over the words read, above a heatmap of
-    the hidden state h_t (units x time) on the same word axis. A matplotlib Figure."""
+    """A trace from `inside.trace`: running P(positive) over the words read, each dot coloured
+    by how its word moved P (move_colour), above a heatmap of the hidden state h_t (units x
+    time) on the same word axis. A matplotlib Figure."""
     read = [r for r in report["tokens"] if r["status"] == "read"]
     if not read:
         raise InputTextError("no word of the text is in the vocabulary, so there is nothing to plot")
@@ -146,10 +178,14 @@ def trace_figure(report: dict):
 
     fig = _figure(min(40.0, max(8.0, 2.5 + 0.28 * len(read))), 6.5)
     top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=[1, 1.6])
+    top.axhspan(0.5, 1, color=[c / 255 for c in MOVE_UP], alpha=0.06, linewidth=0)
+    top.axhspan(0, 0.5, color=[c / 255 for c in MOVE_DOWN], alpha=0.06, linewidth=0)
     top.axhline(0.5, color="grey", linewidth=0.8, linestyle="--")
     top.plot(np.r_[0, steps], np.r_[report["start_probability"], probs], color="black",
              linewidth=1.2)
-    top.scatter(steps, probs, c=np.where(probs >= 0.5, "tab:green", "tab:red"), s=18, zorder=3)
+    changes = np.diff(np.r_[report["start_probability"], probs])
+    dots = [(r / 255, g / 255, b / 255, a) for r, g, b, a in map(move_colour, changes)]
+    top.scatter(steps, probs, c=dots, edgecolors="#3b4757", linewidths=0.6, s=24, zorder=3)
     top.set_ylim(0, 1)
     top.set_ylabel("P(positive)")
     final = report["probability"]
@@ -157,7 +193,7 @@ def trace_figure(report: dict):
                   f"{'no known word' if final is None else f'{final:.3f}'} "
                   f"({report['label']}) after {len(read)} words")
 
-    image = bottom.imshow(states.T, aspect="auto", cmap="RdBu_r", vmin=-1, vmax=1,
+    image = bottom.imshow(states.T, aspect="auto", cmap=_state_colours(), vmin=-1, vmax=1,
                           interpolation="nearest",
                           extent=(0.5, len(read) + 0.5, states.shape[1] - 0.5, -0.5))
     bottom.set_ylabel("hidden unit")

@@ -2,13 +2,13 @@
 
     text -> Model.predict / .trace / .overview (api.py, NumPy only) -> JSON -> the page in static/
 
-Routes: `/` the page (static/, no CDN), `POST /v1/models/sentiment-rnn:predict` in TensorFlow
-Serving's REST shape, `POST /api/trace` (= `inspect --json TEXT`, with each word's `index` and
-at most MAX_UNREAD words not read), `POST /api/leave-out` (P with one word left out), `GET
-/api/model` (= `inspect --json --check 0`), `GET /api/run` (settings and the test accuracy from
-an optional metrics.json), `GET /healthz`, `/openapi.json`. Every error is JSON `{"error": "one
-line"}`; a client's mistake is a 4xx, never a 5xx. webguard.py bounds what a client may send
-and who may send it. Never imports TensorFlow.
+Routes: `/` the page (static/, no CDN; plots.colour_scale() written in as JSON), `POST
+/v1/models/sentiment-rnn:predict` in TensorFlow Serving's REST shape, `POST /api/trace` (=
+`inspect --json TEXT`, with each word's `index` and at most MAX_UNREAD words not read), `POST
+/api/leave-out` (P with one word left out), `GET /api/model` (= `inspect --json --check 0`),
+`GET /api/run` (settings and the test accuracy from an optional metrics.json), `GET /healthz`,
+`/openapi.json`. Every error is JSON `{"error": "one line"}`; a client's mistake is a 4xx, never
+a 5xx. guard.py bounds what a client may send and who may send it. Never imports TensorFlow.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, Response
+from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
@@ -74,6 +74,7 @@ def create_app(model, metrics: dict | None = None, *, host: str = "127.0.0.1",
     """The ASGI app for a loaded `sentiment_rnn.Model`; `metrics` from `load_metrics`. `host`:
     the address served, for the names a request's Host may give (webguard.allowed_hosts).
     Long because its routes are closures over the loaded model and the JSON rendered once."""
+    from sentiment_rnn.evaluation.plots import colour_scale
     from sentiment_rnn.nn.verdict import UNKNOWN, label
 
     overview = model.overview()  # once: the weights do not change while serving
@@ -83,6 +84,9 @@ def create_app(model, metrics: dict | None = None, *, host: str = "127.0.0.1",
                 "parameters": sum(w["params"] for w in overview["weights"].values()),
                 "evaluation": metrics}
     overview_json, run_json = JSON(overview).body, JSON(run_info).body  # rendered once
+    page_html = (STATIC / "index.html").read_bytes().replace(  # the colours, as the plots'
+        b"<!--colour-scale-->", b'<script id="colours" type="application/json">' +
+        JSON(colour_scale()).body + b"</script>")
     app = _App(title="sentiment-rnn", version=__version__, docs_url=None, redoc_url=None,
                default_response_class=JSON,
                description="A SimpleRNN sentiment model on its NumPy forward pass. The "
@@ -95,7 +99,7 @@ def create_app(model, metrics: dict | None = None, *, host: str = "127.0.0.1",
 
     @app.get("/", include_in_schema=False)
     def page():
-        return FileResponse(STATIC / "index.html")
+        return Response(page_html, media_type="text/html; charset=utf-8")
 
     @app.get("/healthz", summary="Liveness: the model is loaded")
     def healthz():

@@ -1,6 +1,6 @@
-// The page: trace the review as it is typed (debounced), colour the words, draw P(positive)
-// and h_t, leave a word out on click, keep the address shareable (?text=...), fill the model
-// panel. Talks only to this server's own API.
+// The page: trace the review as it is typed (debounced) or picked from the examples, colour
+// the words, draw P(positive) and h_t, leave a word out on click, keep the address shareable
+// (?text=...), fill the model panel. Talks only to this server's own API.
 "use strict";
 
 (() => {
@@ -27,6 +27,8 @@
   }
 
   const signed = (x) => (x >= 0 ? "+" : "−") + Math.abs(x).toFixed(4);
+  const named = (path) => String(path).split(/[\\/]/).filter(Boolean).pop() || ""; // a file's name
+  const FILES = ["data", "validation_data", "unlabelled"]; // settings that are paths
   const plural = (n, one, many) => `${n.toLocaleString("en")} ${n === 1 ? one : many}`;
 
   function status(message, bad) {
@@ -49,6 +51,7 @@
   async function update() {
     const text = box.value, mine = ++seq;
     share(text);
+    $("examples").hidden = text !== "";
     if (!text.trim()) {
       $("result").hidden = true;
       status("");
@@ -167,6 +170,13 @@
     if (b) Charts.highlight([$("line"), $("heat")], +b.dataset.t);
   });
   box.addEventListener("input", schedule);
+  $("examples").addEventListener("click", (e) => { // an example review: fill the box, read it
+    const b = e.target.closest("button.example");
+    if (!b) return;
+    clearTimeout(timer);
+    box.value = b.textContent;
+    update();
+  });
   let resized = null, lastWidth = window.innerWidth;
   window.addEventListener("resize", () => { // redraw the charts for the new width
     clearTimeout(resized);
@@ -180,15 +190,17 @@
     try {
       const [m, run] = await Promise.all([api("/api/model"), api("/api/run")]);
       const c = run.config;
-      $("m-path").textContent = run.model;
+      $("m-name").textContent = named(run.model); // no path of the serving machine
       $("m-arch").textContent = `Embedding(${c.vocab_size}, ${c.embed_dim}) → SimpleRNN(${c.units})` +
         ` → Dense(1, sigmoid); reads the last ${c.max_len} words` +
         (c.drop_oov ? ", drops unknown words" : ", unknown words as <oov>");
       $("m-params").textContent = run.parameters.toLocaleString("en");
       const ev = run.evaluation, acc = $("m-acc");
       acc.textContent = ev ? `${(ev.accuracy * 100).toFixed(2)}%` : "not evaluated";
-      acc.append(node("span", "sub", !ev ? "serve --metrics REPORT/metrics.json shows it"
-        : [ev.n ? `${ev.n.toLocaleString("en")} reviews` : "", ev.data || ""].filter(Boolean).join(", ")));
+      if (ev) {
+        acc.append(node("span", "sub", [ev.n ? `${ev.n.toLocaleString("en")} reviews` : "",
+          ev.data || ""].filter(Boolean).join(", ")));
+      }
       $("m-rho").textContent = `ρ = ${m.memory.spectral_radius.toFixed(3)}`;
       $("m-meaning").textContent = m.memory.meaning;
       for (const [id, rows] of [["m-pos", m.words.most_positive], ["m-neg", m.words.most_negative]]) {
@@ -203,14 +215,17 @@
       table.textContent = "";
       for (const [k, v] of Object.entries(c)) {
         const tr = node("tr");
-        tr.append(node("th", "", k), node("td", "", Array.isArray(v) ? v.join(", ") : String(v)));
+        const shown = Array.isArray(v) ? v.join(", ")
+          : FILES.includes(k) && v ? named(v) : String(v);
+        tr.append(node("th", "", k), node("td", "", shown));
         table.append(tr);
       }
     } catch (e) {
-      $("m-path").textContent = "The model panel could not be loaded: " + e.message;
+      $("m-name").textContent = "The model panel could not be loaded: " + e.message;
     }
   }
 
+  Charts.paint();
   const given = new URLSearchParams(location.search).get("text");
   if (given !== null) {
     box.value = given;
