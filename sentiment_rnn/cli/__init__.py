@@ -1,5 +1,6 @@
 """The command line: a thin Click layer over the library, in the order a person uses it.
 
-commands holds train, evaluate, predict, inspect, serve and seal; options the shared options and
-parameter types; edge turns every library error into one line `Error: ...`.
+commands holds the group and train, evaluate, inspect, serve and seal; predict the predict
+command; options the shared options, their groups and parameter types; edge turns every library
+error into one line `Error: ...`.
 """
