@@ -18,7 +18,7 @@ import sentiment_rnn as sr
 from conftest import tiny_corpus
 from sentiment_rnn.evaluation.baselines import check_training_data
 from sentiment_rnn.cli.commands import main
-from sentiment_rnn.files.columns import label_values
+from sentiment_rnn.files.columns import LabelMap, check_label_pair, label_values
 from sentiment_rnn.config import TrainConfig
 from sentiment_rnn.errors import DataFileError
 from sentiment_rnn.data.prepare import Source, labelled_texts, prepare
@@ -400,6 +400,23 @@ def test_the_api_refuses_bad_label_values_before_training(tmp_path, bad):
     with pytest.raises(TypeError, match="^negative must be"):
         sr.evaluate(tmp_path / "nowhere", data, positive="5", negative=bad)
     assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize("positive, negative", [(("4",), ()), ((), ("1", "2"))])
+def test_one_side_of_the_label_map_is_refused_by_one_rule(tmp_path, trained_run, positive,
+                                                          negative):
+    with pytest.raises(DataFileError, match="^give both --positive and --negative, or neither$"):
+        check_label_pair(positive, negative)
+    with pytest.raises(DataFileError, match="^give both --positive and --negative, or neither$"):
+        LabelMap(positive, negative)
+    data = write_csv(tmp_path / "d.csv", tiny_corpus(20))
+    with pytest.raises(DataFileError, match="^give both"):  # not the run's own values instead
+        sr.evaluate(trained_run, data, positive=positive, negative=negative)
+    with pytest.raises(DataFileError, match="^give both"):
+        sr.train(data, run_dir=tmp_path / "run", positive=positive, negative=negative)
+    assert not (tmp_path / "run").exists()
+    check_label_pair((), ())
+    check_label_pair(("4",), ("1",))
 
 
 def test_the_api_reads_a_string_of_values_as_the_cli_does(tmp_path, trained_run):

@@ -1,6 +1,7 @@
 """readers.py, output.py and the CLI on users' files: labelled files for evaluate, texts for
 predict."""
 
+import hashlib
 import json
 
 import numpy as np
@@ -10,7 +11,7 @@ from click.testing import CliRunner
 from sentiment_rnn.cli.commands import main
 from sentiment_rnn.evaluation.metrics import metrics
 from sentiment_rnn.prediction.rows import classify_stream
-from sentiment_rnn.files.readers import read_labelled, read_texts
+from sentiment_rnn.files.readers import UnlabelledTexts, read_labelled, read_texts
 from sentiment_rnn.files.streams import Source
 from sentiment_rnn.prediction.predictor import Predictor
 
@@ -336,3 +337,14 @@ def test_input_format_overrides_the_extension(trained_run, tmp_path, probs):
     result = invoke("predict", "--model", trained_run, "--file", path, "--input-format", "jsonl",
                     "--format", "jsonl")
     assert result.stdout == expected_rows(probs, "jsonl")
+
+
+def test_unlabelled_texts_leave_out_and_count_bad_records_and_give_the_sha256(tmp_path):
+    """The one reader of --unlabelled (the empty-file check and the teacher both use it)."""
+    path = tmp_path / "u.jsonl"
+    path.write_bytes(b'{"review": "a fine film"}\n{"review": 3}\nnot json\n{"review": "dull"}\n')
+    texts = UnlabelledTexts(path, "review")
+    assert texts.sha256 == ""  # not read yet
+    assert list(texts) == ["a fine film", None, None, "dull"]
+    assert texts.skipped.count == 2 and texts.skipped.first == "line 2: the text is not a string"
+    assert texts.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
