@@ -158,19 +158,12 @@ class TrainConfig:
             value = getattr(self, name)
             if value is not None and (not isinstance(value, str) or not value.strip()):
                 raise ConfigError(f"{name} must be a non-empty text, got {value!r}")
-        if self.validation_data is not None and self.data is None:
-            raise ConfigError("validation_data needs data (a training file)")
-        if self.unlabelled is not None and self.data is None:
-            raise ConfigError("unlabelled needs data (a training file); IMDB brings its own")
-        if self.unlabelled is not None and self.teacher == "none":
-            raise ConfigError("unlabelled texts are for the teacher; drop them or teacher none")
+        check_sources(self.data, self.validation_data, self.unlabelled, self.teacher)
         for name in ("positive", "negative"):
             value = getattr(self, name)
             if not isinstance(value, tuple) or not all(isinstance(v, str) and v.strip()
                                                        for v in value):
                 raise ConfigError(f"{name} must be label values, got {value!r}")
-        if bool(self.positive) != bool(self.negative):
-            raise ConfigError("give both positive and negative label values, or neither")
 
     @property
     def parameters(self) -> int:
@@ -222,3 +215,16 @@ def _is_int(value: object) -> bool:
 
 def _is_number(value: object) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def check_sources(data, validation_data, unlabelled, teacher: str) -> None:
+    """The rules between the data settings, one home for TrainConfig and `train`'s options:
+    a validation file or unlabelled texts need a training file, and unlabelled texts a teacher.
+    (The --positive/--negative pair is files.columns.check_label_pair.)"""
+    if validation_data is not None and data is None:
+        raise ConfigError("--validation-data needs --data FILE")
+    if unlabelled is not None and data is None:
+        raise ConfigError("--unlabelled needs --data FILE (IMDB brings its own unlabelled "
+                          "reviews)")
+    if unlabelled is not None and teacher == "none":
+        raise ConfigError("--unlabelled is for the teacher; drop it or --teacher none")

@@ -17,7 +17,9 @@ import cloup
 
 from sentiment_rnn._version import __version__
 from sentiment_rnn.cli import edge as guard
-from sentiment_rnn.config import TrainConfig
+from sentiment_rnn.config import TrainConfig, check_sources
+from sentiment_rnn.errors import ConfigError, DataFileError
+from sentiment_rnn.files.columns import check_label_pair
 from sentiment_rnn.cli.edge import DEBUG_ENV, GuardedGroup, one_line
 from sentiment_rnn.cli.options import (BACKEND_OPTION, DATA_DIR_OPTION, INPUT_FORMAT_OPTION,
                                        INPUT_PATH, LABEL_OPTIONS, MAX_RECORD_OPTION, MODEL_OPTION,
@@ -68,17 +70,14 @@ def train(resume_dir, run_dir, data_dir, keep_oov, **settings):
                                    f"{', '.join(given)}")
         result = resume_training(resume_dir, data_dir, echo=click.echo)
     else:
-        if settings["validation_data"] and not settings["data"]:
-            raise click.UsageError("--validation-data needs --data FILE")
-        if settings["unlabelled"] and not settings["data"]:
-            raise click.UsageError("--unlabelled needs --data FILE (IMDB brings its own "
-                                   "unlabelled reviews)")
-        if settings["unlabelled"] and settings["teacher"] == "none":
-            raise click.UsageError("--unlabelled is for the teacher; drop it or --teacher none")
-        read_once([(f"--{k.replace('_', '-')}", settings[k])
-                   for k in ("data", "validation_data", "unlabelled")])
-        if bool(settings["positive"]) != bool(settings["negative"]):
-            raise click.UsageError("give both --positive and --negative, or neither")
+        try:
+            check_sources(settings["data"], settings["validation_data"], settings["unlabelled"],
+                          settings["teacher"])
+            read_once([(f"--{k.replace('_', '-')}", settings[k])
+                       for k in ("data", "validation_data", "unlabelled")])
+            check_label_pair(settings["positive"], settings["negative"])
+        except (ConfigError, DataFileError) as exc:
+            raise click.UsageError(str(exc)) from None
         config = TrainConfig(drop_oov=not keep_oov, **settings)
         result = run_training(config, run_dir, data_dir, echo=click.echo)
     click.echo(f"Training took {time.perf_counter() - started:.1f} s")
@@ -130,8 +129,10 @@ def evaluate(model_dir, data_dir, backend, as_json, data_file, input_format, ski
     if (skip_bad or input_format != "auto") and data_file is None:
         raise click.UsageError("--skip-bad and --input-format need --data FILE")
     run_dir = resolve_run_dir(model_dir)
-    if bool(positive) != bool(negative):
-        raise click.UsageError("give both --positive and --negative, or neither")
+    try:
+        check_label_pair(positive, negative)
+    except DataFileError as exc:
+        raise click.UsageError(str(exc)) from None
     ev = run_evaluation(run_dir, data_file, skip_bad, data_dir, backend, with_baselines,
                         input_format=input_format, limit=max_record_mb << 20,
                         text_column=text_column, label_column=label_column,

@@ -3,7 +3,7 @@ against a uvicorn server on 127.0.0.1. Skipped (with the reason) only where chro
 and CI is not set; in CI a missing browser fails.
 
 Also the maker of the README's picture (the page names the run by its folder's name only):
-    python tests/test_browser.py --model RUN_DIR --metrics REPORT_DIR \
+    python tests/serve/test_browser.py --model RUN_DIR --metrics REPORT_DIR \
         --out docs/serve_screenshot.png --click waste --text "I expected a great film with a
         wonderful cast. Instead it was a waste of time: poorly written, dull and badly acted,
         although the music was lovely."

@@ -211,7 +211,7 @@ def test_serving_never_imports_tensorflow(trained_run):
             "assert not {'tensorflow', 'keras'} & set(sys.modules), 'imported'; print(ready)")
     out = subprocess.run([sys.executable, "-c", code, str(trained_run)], capture_output=True,
                          text=True, timeout=60, env={**os.environ, "PYTHONPATH": str(
-                             Path(__file__).parents[1])})
+                             Path(__file__).parents[2])})
     assert out.returncode == 0, out.stderr
     assert float(out.stdout) < 5  # about a second; generous for a busy CI machine
 
@@ -236,7 +236,7 @@ def test_serve_prints_the_url_answers_and_stops_on_ctrl_c(trained_run):
     proc = subprocess.Popen([sys.executable, "-m", "sentiment_rnn", "serve", "--model",
                              str(trained_run), "--port", "0"], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, env={
-                                **os.environ, "PYTHONPATH": str(Path(__file__).parents[1])})
+                                **os.environ, "PYTHONPATH": str(Path(__file__).parents[2])})
     try:
         line = proc.stdout.readline()
         assert " at http://127.0.0.1:" in line, line + proc.stderr.read()

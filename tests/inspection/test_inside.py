@@ -244,6 +244,6 @@ for args in (["predict", "--model", run, "--backend", "numpy", "great fun"],
 print(sorted(m for m in sys.modules if m.split(".")[0] in ("tensorflow", "keras")))
 """
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                         cwd=Path(__file__).parents[1], timeout=120)
+                         cwd=Path(__file__).parents[2], timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.splitlines()[-1] == "[]"
