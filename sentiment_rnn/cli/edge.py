@@ -40,7 +40,7 @@ def one_line(exc: BaseException) -> str:
     return text[:300] + ("..." if len(text) > 300 else "")
 
 
-def writing_stdout(exc: OSError) -> bool:
+def _writing_stdout(exc: OSError) -> bool:
     """Whether an OSError (which names no file) came from a write to standard output (a full
     disk, a device error): the stream written in the innermost Python frame of its traceback
     (click.echo's, or one's own) is standard output, as text or bytes, or file descriptor 1."""
@@ -62,9 +62,9 @@ def writing_stdout(exc: OSError) -> bool:
     return False
 
 
-def os_error(exc: OSError) -> str:
+def _os_error(exc: OSError) -> str:
     """An OSError as one line, naming standard output when that is what could not be written."""
-    where = "standard output: " if exc.filename is None and writing_stdout(exc) else ""
+    where = "standard output: " if exc.filename is None and _writing_stdout(exc) else ""
     return where + one_line(exc)
 
 
@@ -110,7 +110,7 @@ class GuardedGroup(cloup.Group):
             if isinstance(exc, BrokenPipeError):  # `| head`: the reader has all it wants
                 os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             else:
-                click.echo(_error_line(os_error(exc)), err=True)
+                click.echo(_error_line(_os_error(exc)), err=True)
             sys.exit(1)
         sys.exit(code if isinstance(code, int) else 0)
 
@@ -131,7 +131,7 @@ class GuardedGroup(cloup.Group):
         except OSError as exc:
             if _debugging():
                 raise
-            raise click.ClickException(os_error(exc)) from None
+            raise click.ClickException(_os_error(exc)) from None
         except Exception as exc:  # noqa: BLE001 (the one place that catches everything)
             if _debugging():
                 raise

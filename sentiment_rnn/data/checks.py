@@ -78,7 +78,7 @@ def _counts(labels: np.ndarray) -> str:
     return f"{positive:,} positive, {len(labels) - positive:,} negative"
 
 
-def check_both_labels(labels: np.ndarray, name: str, left_out: dict | None = None) -> None:
+def _check_both_labels(labels: np.ndarray, name: str, left_out: dict | None = None) -> None:
     """Refuse labelled texts of one label only: a model trained on them predicts that label
     whatever it reads, and a validation part of one label cannot tell it from a good one."""
     if len(labels) and 0 < int((labels == 1).sum()) < len(labels):
@@ -96,11 +96,11 @@ def check_both_labels(labels: np.ndarray, name: str, left_out: dict | None = Non
 def check_sources(labels: np.ndarray, first_part: int, config, info: dict) -> None:
     """Both labels in the training data, and in the --validation-data file if there is one."""
     if config.data is None:
-        check_both_labels(labels[:first_part], f"{config.dataset} train split")
+        _check_both_labels(labels[:first_part], f"{config.dataset} train split")
     else:
-        check_both_labels(labels[:first_part], config.data, info.get("left_out_other_labels"))
+        _check_both_labels(labels[:first_part], config.data, info.get("left_out_other_labels"))
     if config.validation_data is not None:
-        check_both_labels(labels[first_part:], config.validation_data,
+        _check_both_labels(labels[first_part:], config.validation_data,
                           info.get("validation_file", {}).get("left_out_other_labels"))
 
 

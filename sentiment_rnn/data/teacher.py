@@ -68,7 +68,7 @@ def holdout_mask(y: np.ndarray, seed: int) -> np.ndarray | None:
     return mask
 
 
-def nb_ratios(x, y: np.ndarray) -> np.ndarray:
+def _nb_ratios(x, y: np.ndarray) -> np.ndarray:
     """Per feature: log of (share of positive texts that have it) / (share of negative texts
     that have it), each count + 1: the naive-Bayes log-count ratio of Wang and Manning's
     NBSVM ("Baselines and Bigrams", 2012). Features scaled by it favour the telling ones."""
@@ -82,7 +82,7 @@ def nb_ratios(x, y: np.ndarray) -> np.ndarray:
 @dataclass
 class Teacher:
     vectorizer: object  # scikit-learn TfidfVectorizer over `grams`
-    ratios: np.ndarray  # nb_ratios of the training part: each feature's scale
+    ratios: np.ndarray  # _nb_ratios of the training part: each feature's scale
     model: object  # scikit-learn LogisticRegression
     c: float
     c_chosen_on: int  # training texts held out to choose C (0: too few, DEFAULT_C)
@@ -131,7 +131,7 @@ def _vectorize(train_lines: list[str]):
 def fit_teacher(train_lines: Iterable[str], y_train, val_lines: Iterable[str] | None = None,
                 y_val=None, nb: bool = True, seed: int = 0, echo=None) -> Teacher:
     """Fit the TF-IDF vocabulary and weights on the training lines, the features scaled by
-    `nb_ratios` (unless not `nb`). C is chosen by log loss on `holdout_mask`'s rows after
+    `_nb_ratios` (unless not `nb`). C is chosen by log loss on `holdout_mask`'s rows after
     fitting the ratios and weights on the other rows; the teacher is then fitted on every
     training line with that C. The validation lines and labels, if given, are only scored
     afterwards: they choose nothing. `echo` gets a line after each C's fit."""
@@ -148,7 +148,7 @@ def fit_teacher(train_lines: Iterable[str], y_train, val_lines: Iterable[str] | 
     c = DEFAULT_C
     if held is not None:
         fit, out = ~held, held
-        ratios = nb_ratios(x_all[fit], y_train[fit]) if nb else np.ones(x_all.shape[1])
+        ratios = _nb_ratios(x_all[fit], y_train[fit]) if nb else np.ones(x_all.shape[1])
         started = time.perf_counter()
 
         def progress(i, c, loss):
@@ -160,7 +160,7 @@ def fit_teacher(train_lines: Iterable[str], y_train, val_lines: Iterable[str] | 
         _, c = fit_logistic_regression(x_all[fit].multiply(ratios).tocsr(), y_train[fit],
                                        x_all[out].multiply(ratios).tocsr(), y_train[out],
                                        progress=progress)
-    ratios = nb_ratios(x_all, y_train) if nb else np.ones(x_all.shape[1])
+    ratios = _nb_ratios(x_all, y_train) if nb else np.ones(x_all.shape[1])
     model = LogisticRegression(C=c, max_iter=5000).fit(x_all.multiply(ratios).tocsr(), y_train)
     teacher = Teacher(vectorizer, ratios, model, c, 0 if held is None else int(held.sum()),
                       None, None, len(y_train))

@@ -68,7 +68,7 @@ class Evaluation:
         return "\n\n".join(parts)
 
 
-def evaluate_texts(run_dir, texts: list[str], labels: np.ndarray, source: str,
+def _evaluate_texts(run_dir, texts: list[str], labels: np.ndarray, source: str,
                    backend: str | None = None, data_dir=None, breakdown: bool = True,
                    with_baselines: bool = False) -> Evaluation:
     """Score the run on labelled texts; with breakdown, by length and OOV share; with
@@ -106,7 +106,7 @@ def run_evaluation(run_dir, data_file=None, skip_bad: bool = False, data_dir=Non
                    input_format: str = "auto", limit: int | None = None,
                    text_column: str | None = None, label_column: str | None = None,
                    positive: tuple = (), negative: tuple = ()) -> Evaluation:
-    """`evaluate_texts` on a user's labelled file (with the length and OOV breakdown), or on
+    """`_evaluate_texts` on a user's labelled file (with the length and OOV breakdown), or on
     the test split of the run's dataset when there is none. Columns and label values default
     to those the run was trained with."""
     from sentiment_rnn.config import TrainConfig
@@ -127,7 +127,7 @@ def run_evaluation(run_dir, data_file=None, skip_bad: bool = False, data_dir=Non
         texts, labels = load_split("test", data_dir, dataset=cfg.dataset)
         name = "IMDB test split" if cfg.dataset == "imdb_reviews" else \
             f"{cfg.dataset} test split"
-        return evaluate_texts(run_dir, texts, labels, name, backend, data_dir,
+        return _evaluate_texts(run_dir, texts, labels, name, backend, data_dir,
                               breakdown=False, with_baselines=with_baselines)
     from sentiment_rnn.files.columns import Columns, LabelMap, data_line
     from sentiment_rnn.files.readers import RECORD_LIMIT, read_labelled
@@ -137,7 +137,7 @@ def run_evaluation(run_dir, data_file=None, skip_bad: bool = False, data_dir=Non
     found = read_labelled(data_file, skip_bad, input_format, limit or RECORD_LIMIT, columns,
                           labels)
     source = data_line(found)  # train prints what it read by the same rule
-    ev = evaluate_texts(run_dir, found.texts, found.labels, source, backend, data_dir,
+    ev = _evaluate_texts(run_dir, found.texts, found.labels, source, backend, data_dir,
                         breakdown=True, with_baselines=with_baselines)
     ev.skipped, ev.left_out = found.skipped, dict(found.other_labels)
     return ev

@@ -24,7 +24,7 @@ from sentiment_rnn.files.atomic import current_umask, write_json_atomic
 REPORT_FILES = ("metrics.json", "confusion_matrix.png", "roc_curve.png", "calibration.png")
 
 
-def report_data(ev: Evaluation, model: str | Path) -> dict:
+def _report_data(ev: Evaluation, model: str | Path) -> dict:
     """What metrics.json holds: the evaluation, the model and data, and the calibration."""
     rows = calibration_bins(ev.labels, ev.probs)
     return finite({"model": str(model), "data": ev.source, "threshold": 0.5,
@@ -35,7 +35,7 @@ def report_data(ev: Evaluation, model: str | Path) -> dict:
 
 def _write_files(folder: Path, ev: Evaluation, model) -> None:
     paths = [folder / name for name in REPORT_FILES]
-    write_json_atomic(paths[0], report_data(ev, model))
+    write_json_atomic(paths[0], _report_data(ev, model))
     plot_confusion_matrix(ev.metrics, paths[1])
     plot_roc(ev.labels, [("RNN", ev.probs, ev.metrics)]
              + [(b.name.split(" + ")[0], b.probs, m) for b, m in ev.baselines

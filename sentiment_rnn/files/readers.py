@@ -51,7 +51,7 @@ class LabelledTexts:
         return out
 
 
-def text_problem(text: object) -> str | None:
+def _text_problem(text: object) -> str | None:
     """Why a record's text cannot be used, or None: not a string, or not Unicode text (a JSON
     escape such as \\ud800 gives a lone surrogate, which no output can encode)."""
     if not isinstance(text, str):
@@ -73,8 +73,8 @@ def _labelled_row(values: dict, labels: LabelMap) -> tuple[int, str] | str | Non
             return None
         shown = json.dumps(values["label"], ensure_ascii=True)[:40]
         return f"the label {shown} is not {labels.describe()}"
-    if text_problem(text):
-        return text_problem(text)
+    if _text_problem(text):
+        return _text_problem(text)
     if not tokenize(text):
         return "the text has no words"
     return y, text
@@ -170,7 +170,7 @@ def read_texts(source: Source, input_format: str = "auto", skip_bad: bool = Fals
     fmt = detect_format(source, False, input_format)
     for line, values in records(source, fmt, ("text",), columns):
         if isinstance(values, dict):
-            values = text_problem(values["text"]) or values
+            values = _text_problem(values["text"]) or values
         if isinstance(values, str):
             if not skip_bad:
                 raise DataFileError(f"{source.name}, line {line}: {values} (--skip-bad gives "

@@ -26,15 +26,15 @@ def shapes(vocab_size: int, embed_dim: int, units: int) -> dict[str, tuple]:
             "W_hh": (units, units), "b_h": (units,), "W_hy": (units, 1), "b_y": (1,)}
 
 
-class UnusableWeights(ValueError):
+class _UnusableWeights(ValueError):
     """Weights of the right shapes that no forward pass can use (NaN, infinity, integers)."""
 
 
-class Mismatch(ValueError):
+class _Mismatch(ValueError):
     """Weights missing, or of other shapes than the configuration's."""
 
 
-class NotAnNpz(Exception):
+class _NotAnNpz(Exception):
     """Bytes that are not an .npz archive of .npy arrays (text, a pickle, a truncated zip)."""
 
 
@@ -44,30 +44,30 @@ MAX_HEADER = 4096  # bytes of an .npy header: ours are about 120
 MAX_ABS = 1e6  # no trained model has a weight this large; within it every step stays finite
 
 
-def read_npz(data: bytes, expected: dict[str, tuple]) -> dict[str, np.ndarray]:
+def _read_npz(data: bytes, expected: dict[str, tuple]) -> dict[str, np.ndarray]:
     """The arrays NAMES from the bytes of an .npz archive. Each .npy header is read first and
     must give the expected shape and a float dtype, so the arrays read are at most 8 bytes a
-    weight; other members are never read. Raises NotAnNpz, UnusableWeights or Mismatch."""
+    weight; other members are never read. Raises _NotAnNpz, _UnusableWeights or _Mismatch."""
     if not data:
-        raise NotAnNpz("the file is empty")
+        raise _NotAnNpz("the file is empty")
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             names = [info.filename for info in archive.infolist()]
             if len(names) > MAX_MEMBERS:
-                raise NotAnNpz(f"it has {len(names):,} members; weights have {len(NAMES)}")
+                raise _NotAnNpz(f"it has {len(names):,} members; weights have {len(NAMES)}")
             if not any(n.endswith(".npy") for n in names):
-                raise NotAnNpz("a zip archive with no .npy array in it")
+                raise _NotAnNpz("a zip archive with no .npy array in it")
             twice = [n for n in NAMES if names.count(f"{n}.npy") > 1]
             if twice:
-                raise NotAnNpz(f"{twice[0]}.npy is in it more than once")
+                raise _NotAnNpz(f"{twice[0]}.npy is in it more than once")
             missing = [n for n in NAMES if f"{n}.npy" not in names]
             if missing:
-                raise Mismatch(f"weights missing: {', '.join(missing)}")
+                raise _Mismatch(f"weights missing: {', '.join(missing)}")
             for name in NAMES:
                 with archive.open(f"{name}.npy") as f:
                     shape, dtype = _header(f, name)
                 if shape != expected[name]:
-                    raise Mismatch(f"weight {name} has shape {_short(shape)}, expected "
+                    raise _Mismatch(f"weight {name} has shape {_short(shape)}, expected "
                                      f"{expected[name]}")
                 _check_dtype(name, dtype)
             arrays = {}
@@ -77,15 +77,15 @@ def read_npz(data: bytes, expected: dict[str, tuple]) -> dict[str, np.ndarray]:
                         arrays[name] = np.lib.format.read_array(f, allow_pickle=False,
                                                                 max_header_size=MAX_HEADER)
                     except ValueError as exc:  # fewer bytes than its header says
-                        raise NotAnNpz(f"{name}.npy: {str(exc)[:120]}") from None
+                        raise _NotAnNpz(f"{name}.npy: {str(exc)[:120]}") from None
             return arrays
     except zipfile.BadZipFile as exc:
         why = "no zip directory at its end: truncated, or not a zip archive" \
             if "not a zip file" in str(exc) else f"damaged zip archive: {str(exc)[:120]}"
-        raise NotAnNpz(why) from None
+        raise _NotAnNpz(why) from None
     except (zlib.error, EOFError, OSError, RuntimeError, NotImplementedError) as exc:
         # a damaged compressed stream, an encrypted member, an unknown compression method
-        raise NotAnNpz(f"damaged zip archive: {type(exc).__name__}: {str(exc)[:120]}") from None
+        raise _NotAnNpz(f"damaged zip archive: {type(exc).__name__}: {str(exc)[:120]}") from None
 
 
 def _header(f, name: str) -> tuple[tuple, np.dtype]:
@@ -96,21 +96,21 @@ def _header(f, name: str) -> tuple[tuple, np.dtype]:
         read = {(1, 0): fmt.read_array_header_1_0,
                 (2, 0): fmt.read_array_header_2_0}.get(version)
         if read is None:
-            raise NotAnNpz(f"{name}.npy is in .npy format version {version}, not 1.0 or 2.0")
+            raise _NotAnNpz(f"{name}.npy is in .npy format version {version}, not 1.0 or 2.0")
         shape, _, dtype = read(f, max_header_size=MAX_HEADER)
     except ValueError as exc:  # no .npy magic, a header numpy cannot parse or too long
-        raise NotAnNpz(f"{name}.npy is not an .npy array ({str(exc)[:120]})") from None
+        raise _NotAnNpz(f"{name}.npy is not an .npy array ({str(exc)[:120]})") from None
     return tuple(shape), dtype
 
 
 def _check_dtype(name: str, dtype: np.dtype) -> None:
     if dtype.hasobject:
-        raise UnusableWeights(f"weight {name} holds Python objects, not numbers; such arrays "
+        raise _UnusableWeights(f"weight {name} holds Python objects, not numbers; such arrays "
                               f"are never read")
     if dtype.kind != "f":
-        raise UnusableWeights(f"weight {name} holds {_short(dtype)}, not floating-point numbers")
+        raise _UnusableWeights(f"weight {name} holds {_short(dtype)}, not floating-point numbers")
     if dtype.name not in FLOATS:
-        raise UnusableWeights(f"weight {name} holds {dtype.name}; only {', '.join(FLOATS)} "
+        raise _UnusableWeights(f"weight {name} holds {dtype.name}; only {', '.join(FLOATS)} "
                               f"are read")
 
 
@@ -119,26 +119,26 @@ def _short(value) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-def checked_arrays(arrays: dict, vocab_size: int, embed_dim: int, units: int) -> dict:
+def _checked_arrays(arrays: dict, vocab_size: int, embed_dim: int, units: int) -> dict:
     """The weights by name as float64, each shape checked against the configuration and every
-    value finite and within ±MAX_ABS. Raises Mismatch or UnusableWeights."""
+    value finite and within ±MAX_ABS. Raises _Mismatch or _UnusableWeights."""
     expected = shapes(vocab_size, embed_dim, units)
     missing = [n for n in NAMES if n not in arrays]
     if missing:
-        raise Mismatch(f"weights missing: {', '.join(missing)}")
+        raise _Mismatch(f"weights missing: {', '.join(missing)}")
     for name, shape in expected.items():
         got = tuple(np.shape(arrays[name]))
         if got != shape:
-            raise Mismatch(f"weight {name} has shape {_short(got)}, expected {shape}")
+            raise _Mismatch(f"weight {name} has shape {_short(got)}, expected {shape}")
         _check_dtype(name, np.asarray(arrays[name]).dtype)
     # float16/32/64 -> float64 is exact; the checks below then compare float64 with float64
     # (a float16 array against 1e6 would overflow in the cast)
     weights = {n: np.asarray(arrays[n], dtype=np.float64) for n in NAMES}
     for name, w in weights.items():
         if not np.isfinite(w).all():
-            raise UnusableWeights(f"weight {name} holds NaN or infinity")
+            raise _UnusableWeights(f"weight {name} holds NaN or infinity")
         if max(w.max(), -w.min()) > MAX_ABS:  # no |w| copy: a large embedding is 400 MB
-            raise UnusableWeights(f"weight {name} holds values beyond ±{MAX_ABS:g}, which "
+            raise _UnusableWeights(f"weight {name} holds values beyond ±{MAX_ABS:g}, which "
                                   f"no trained model has")
     return weights
 
@@ -154,13 +154,13 @@ def load_weights(path: Path, vocab_size: int, embed_dim: int, units: int,
     if data is None:
         data = read_bytes(path)  # a regular file of bounded size, or a one-line error
     try:
-        arrays = read_npz(data, shapes(vocab_size, embed_dim, units))
-        return checked_arrays(arrays, vocab_size, embed_dim, units)
-    except NotAnNpz as exc:
+        arrays = _read_npz(data, shapes(vocab_size, embed_dim, units))
+        return _checked_arrays(arrays, vocab_size, embed_dim, units)
+    except _NotAnNpz as exc:
         raise RunFolderError(f"{where} is not a usable .npz file ({exc})") from None
-    except UnusableWeights as exc:
+    except _UnusableWeights as exc:
         raise RunFolderError(f"{where} is unusable ({exc})") from None
-    except Mismatch as exc:
+    except _Mismatch as exc:
         raise RunFolderError(f"{where} does not match config.json ({exc})") from None
     except ValueError as exc:  # anything else the zip or .npy readers refuse
         raise RunFolderError(f"{where} is not a usable .npz file "

@@ -17,7 +17,7 @@ from sentiment_rnn.text.vocabulary import encode
 TOLERANCE = 1e-5  # largest NumPy-vs-Keras difference in P(positive) the parity check accepts
 
 
-def parity_texts(run: Run, n: int, data_dir=None) -> tuple[list[str], str]:
+def _parity_texts(run: Run, n: int, data_dir=None) -> tuple[list[str], str]:
     """The first n texts of the run's own data that the parity check reads, and what they are:
     the test split of the tfds dataset it was trained on, or the validation part of a user's
     file (split as training split it; the file is read again)."""
@@ -36,12 +36,12 @@ def parity_texts(run: Run, n: int, data_dir=None) -> tuple[list[str], str]:
 
 
 def parity(run: Run, model: NumpyRNN, n: int, data_dir=None) -> dict:
-    """Largest |P_numpy - P_keras| over the first n texts of `parity_texts`. Imports
+    """Largest |P_numpy - P_keras| over the first n texts of `_parity_texts`. Imports
     TensorFlow."""
     from sentiment_rnn.nn.keras_model import predict_proba
     from sentiment_rnn.prediction.keras_backend import load_keras_model
 
-    texts, source = parity_texts(run, n, data_dir)
+    texts, source = _parity_texts(run, n, data_dir)
     cfg = run.config
     ids = encode(texts, run.vocab, cfg.max_len, cfg.drop_oov)  # (reviews, time)
     diff = np.abs(model.predict_proba(ids) - predict_proba(load_keras_model(run), ids))

@@ -160,7 +160,7 @@ def _switches():
     return switches
 
 
-def determinism_enter() -> None:
+def _determinism_enter() -> None:
     """One more user of op determinism: the first turns it on, noting whether it was off."""
     tf = _tf.tensorflow()
     with _determinism["lock"]:
@@ -172,7 +172,7 @@ def determinism_enter() -> None:
         _determinism["users"] += 1
 
 
-def determinism_leave() -> None:
+def _determinism_leave() -> None:
     """One user fewer: the last turns it off again if the first found it off."""
     with _determinism["lock"]:
         _determinism["users"] -= 1
@@ -190,11 +190,11 @@ def deterministic(func):
     found. Code that turns it off itself while such a call runs is not stopped."""
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
-        determinism_enter()
+        _determinism_enter()
         try:
             return func(*args, **kwargs)
         finally:
-            determinism_leave()
+            _determinism_leave()
 
     return wrapper
 

@@ -44,7 +44,7 @@ PR_SET_PDEATHSIG = 1  # prctl(2): the signal a process gets when its parent dies
 WATCH_SECONDS = 0.5  # without prctl: how often a worker checks that its parent is alive
 
 
-def start_method() -> str:
+def _start_method() -> str:
     """How workers are started, chosen on purpose.
 
     fork where the platform has it and TensorFlow is not imported: the workers start at once
@@ -113,7 +113,7 @@ def _classify_chunk(chunk: list, header: bool) -> tuple[str, int]:
     return chunk_rows(predictor, chunk, fmt, threshold, header, escape_formulas)
 
 
-class Terminated(SystemExit):
+class _Terminated(SystemExit):
     """SIGTERM, raised in the main thread so that the workers are stopped on the way out."""
 
     def __init__(self) -> None:
@@ -122,10 +122,10 @@ class Terminated(SystemExit):
 
 @contextmanager
 def stopped_by_sigterm():
-    """Within: SIGTERM raises Terminated (exit code 143) in this, the main, thread, so every
+    """Within: SIGTERM raises _Terminated (exit code 143) in this, the main, thread, so every
     `finally` runs and the workers are shut down, instead of the process vanishing at once."""
     def handler(signum, frame):
-        raise Terminated()
+        raise _Terminated()
 
     try:
         old = signal.signal(signal.SIGTERM, handler)
@@ -194,7 +194,7 @@ def classify_parallel(predictor: Predictor, texts: Iterable[str | None], fmt: st
                     continue
                 if executor is None:
                     executor = ProcessPoolExecutor(
-                        jobs, multiprocessing.get_context(start_method()), _start_worker,
+                        jobs, multiprocessing.get_context(_start_method()), _start_worker,
                         (predictor, fmt, threshold, escape_formulas, os.getpid()))
                     submit(held, header=True)
                     held, first = None, False

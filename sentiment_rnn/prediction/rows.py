@@ -36,7 +36,7 @@ CHUNK = 1000  # texts read, predicted and written at a time
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet may run (OWASP)
 
 
-def preview(text: str, width: int = 60) -> str:
+def _preview(text: str, width: int = 60) -> str:
     """The text's first words, on one line, at most `width` characters."""
     words = text.split()
     flat = " ".join(words)
@@ -50,7 +50,7 @@ def preview(text: str, width: int = 60) -> str:
     return (kept or flat[: width - 3]) + "..."
 
 
-def text_cell(text: str, escape_formulas: bool = True) -> str | None:
+def _text_cell(text: str, escape_formulas: bool = True) -> str | None:
     """The text as its CSV cell is written, where the csv module would not write it so: one
     a spreadsheet would run as a formula (it starts with =, +, -, @, a tab or a carriage
     return) gets a ' in front, as OWASP recommends, and double quotes around; so does one with
@@ -62,7 +62,7 @@ def text_cell(text: str, escape_formulas: bool = True) -> str | None:
     return '"' + ("'" if formula else "") + text.replace('"', '""') + '"'
 
 
-def format_rows(texts: Sequence[str | None], probs: np.ndarray, fmt: str = "text",
+def _format_rows(texts: Sequence[str | None], probs: np.ndarray, fmt: str = "text",
                 threshold: float = 0.5, header: bool = False,
                 escape_formulas: bool = True) -> str:
     """Output lines: text = label, probability, first words (control characters escaped);
@@ -80,10 +80,10 @@ def format_rows(texts: Sequence[str | None], probs: np.ndarray, fmt: str = "text
         name = label(p, threshold) if known else UNKNOWN
         if fmt == "text":
             out.write(f"{name:<8}  {f'{p:.4f}' if known else '-':<6}  "
-                      f"{printable(preview(text))}".rstrip() + "\n")
+                      f"{printable(_preview(text))}".rstrip() + "\n")
         elif fmt == "csv":
             prob = repr(float(p)) if known else ""
-            cell = text_cell(text, escape_formulas)
+            cell = _text_cell(text, escape_formulas)
             if cell is None:
                 writer.writerow([name, prob, text])
             else:  # label and probability never need quotes
@@ -103,7 +103,7 @@ def chunk_rows(predictor: Predictor, chunk: Sequence[str | None], fmt: str = "te
     output, in this process or in a worker (parallel.py)."""
     probs = predictor.predict([t if t is not None else "" for t in chunk])
     unknown = sum(1 for t, p in zip(chunk, probs) if t is not None and math.isnan(p))
-    return format_rows(chunk, probs, fmt, threshold, header, escape_formulas), unknown
+    return _format_rows(chunk, probs, fmt, threshold, header, escape_formulas), unknown
 
 
 def chunks_of(texts: Iterable[str | None], chunk_size: int = CHUNK) -> Iterator[list]:

@@ -7,7 +7,7 @@ bytes (431), its Host names another server (400: DNS rebinding), a request other
 declares a body (400: it is never read), a POST's Origin is not this server's (403), a POST is not `application/json` or is compressed (415), its
 body is over MAX_BODY bytes (413) or does not arrive within BODY_TIMEOUT seconds (408), or
 MAX_IN_FLIGHT POSTs are already being answered (503). HEAD is answered as GET, without the
-body. `HeadTimeout` is uvicorn's h11 protocol
+body. `_HeadTimeout` is uvicorn's h11 protocol
 with a deadline on a request's line and headers, which uvicorn itself does not have.
 """
 
@@ -237,7 +237,7 @@ class Guard:
         return b"".join(chunks)
 
 
-class HeadTimeout(H11Protocol):
+class _HeadTimeout(H11Protocol):
     """uvicorn's h11 protocol, with a connection closed when a request's line and headers
     have not all arrived HEAD_TIMEOUT seconds after it began waiting for them (uvicorn itself
     times out only idle keep-alive connections: a half-sent head would be held forever)."""
@@ -282,7 +282,7 @@ def uvicorn_config(app, head_timeout: float = HEAD_TIMEOUT, keep_alive: float = 
     keep-alive timeout and the connection limit."""
     import uvicorn
 
-    protocol = type("Protocol", (HeadTimeout,), {"head_timeout": head_timeout})
+    protocol = type("Protocol", (_HeadTimeout,), {"head_timeout": head_timeout})
     return uvicorn.Config(app, http=protocol, h11_max_incomplete_event_size=MAX_HEAD,
                           timeout_keep_alive=keep_alive, limit_concurrency=max_connections,
                           log_level="warning", access_log=False, lifespan="off")

@@ -61,12 +61,12 @@ def resume(run_dir: Path, data_dir=None, models_dir: Path = DEFAULT_MODELS_DIR,
             train_part, val_part = load_prepared(run.path, prepared_sha256(run.config_file))
         except FileNotFoundError as exc:  # missing or changed: the data is the source
             echo(f"The prepared ids cannot be used ({exc}); preparing them again from the data")
-            train_part, val_part = prepare_again(run, data_dir, echo)
+            train_part, val_part = _prepare_again(run, data_dir, echo)
         echo(f"Resuming {run.path} after epoch {state['epoch']}")
         return fit_or_say(run, model, state, train_part, val_part, models_dir, echo, verbose)
 
 
-def prepare_again(run, data_dir, echo):
+def _prepare_again(run, data_dir, echo):
     """The run's ids and targets, prepared again from the data; refused (and removed) unless
     they are exactly what the run started with (config.json keeps their sha256): another data
     folder or an edited file would silently train the rest of the run on other data."""

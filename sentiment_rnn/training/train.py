@@ -32,7 +32,7 @@ from sentiment_rnn.training.epochs import TrainResult, fit_or_say, verbosity
 from sentiment_rnn.training.logs import CSV_LOG, TENSORBOARD_DIR
 
 
-def library_versions() -> dict:
+def _library_versions() -> dict:
     tf = _tf.tensorflow()
     tfds = _tf.tensorflow_datasets()
     return {"sentiment_rnn": __version__, "python": platform.python_version(),
@@ -96,7 +96,7 @@ def _train_new(config: TrainConfig, path: Path, data_dir, models_dir: Path,
         config = config.replace(vocab_size=len(vocab))
     run = Run(path, config, vocab)
     run.save_vocab()
-    run.save_config(library_versions(), source.description)
+    run.save_config(_library_versions(), source.description)
     model = build_model(config)  # seeded layer by layer: no global random state is touched
     state = {"epoch": 0, "best_epoch": 0, "best_val_accuracy": None,
              "best_val_loss": None, "wait": 0, "history": [], "completed": False}
