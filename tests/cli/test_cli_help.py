@@ -69,7 +69,9 @@ def test_train_help_shows_each_option_under_its_heading():
 @pytest.mark.parametrize("command", ["evaluate", "predict"])
 def test_evaluate_and_predict_group_every_option(command):
     found = sections(help_text(command))
-    assert "Options" not in found  # none left in one long list
+    assert "Options" not in found  # none left in one long list (Click's heading) ...
+    assert found.get("Other options") == ["-h"]  # ... nor in cloup's list of the ungrouped
+    assert len(found) >= 3  # two groups at least, and -h
     listed = [flag for names in found.values() for flag in names]
     expected = [p.opts[0] for p in main.commands[command].params
                 if isinstance(p, click.Option)] + ["-h"]
@@ -101,19 +103,31 @@ def accepted(name: str, value) -> bool:
     return True
 
 
+def option_accepts(option, value) -> bool:
+    """Whether the option's own type (what `train --NAME value` goes through) takes the value."""
+    try:
+        option.type.convert(value, option, None)
+    except click.BadParameter:
+        return False
+    return True
+
+
 @pytest.mark.parametrize("option", range_options())
 def test_the_config_accepts_exactly_what_the_option_accepts(option):
-    """Probed at each end of the option's range, on it and a step either side, whatever built
-    the two."""
+    """Probed at each end of the option's range, on it and a step either side (and, for a
+    float, at NaN and infinity), asking both the option's type and TrainConfig."""
     kind, name = option.type, option.name
     ends = [(kind.min, kind.min_open, -1), (kind.max, kind.max_open, 1)]
+    probes = []  # (value, whether it is in the range)
     for end, is_open, sign in [e for e in ends if e[0] is not None]:
         step = sign * (1 if isinstance(kind, click.IntRange) else 1e-6 * max(1, abs(end)))
-        assert accepted(name, end) is not is_open, (name, end)
-        assert not accepted(name, end + step), (name, end + step)
-        assert accepted(name, end - step), (name, end - step)
+        probes += [(end, not is_open), (end + step, False), (end - step, True)]
     if isinstance(kind, click.FloatRange):
-        assert not accepted(name, math.nan)
+        probes += [(math.nan, False), (math.inf, False), (-math.inf, False)]
+    assert len(probes) >= 3, name  # at least one end to probe
+    for value, inside in probes:
+        assert option_accepts(option, value) is inside, ("option", name, value)
+        assert accepted(name, value) is inside, ("config", name, value)
 
 
 def test_a_config_value_outside_its_bound_is_one_line():

@@ -97,10 +97,13 @@ def test_the_chips_use_the_python_colour_scale(browser_ready, trained_run, tmp_p
         shown = driver.execute_script(
             "return [...document.querySelectorAll('#words button.word')].map((b) => "
             "getComputedStyle(b).backgroundColor)")
+        dots = driver.execute_script(  # the chart's dots, as drawn (CSS included), in word order
+            "return [...document.querySelectorAll('#line circle[data-step]')].sort((a, b) => "
+            "a.dataset.step - b.dataset.step).map((c) => getComputedStyle(c).fill)")
     changes = [change for _, change in moves(trace)]
     assert any(c > 0 for c in changes) and any(c < 0 for c in changes)  # up and down words
-    assert len(shown) == len(changes)
-    for css, change in zip(shown, changes):
+    assert len(shown) == len(dots) == len(changes)
+    for css, change in zip(shown + dots, changes + changes):
         r, g, b, a = [float(x) for x in re.findall(r"[\d.]+", css)] + [1.0] * (css[:4] != "rgba")
         want = move_colour(change)
         assert (r, g, b) == want[:3], (css, change)
@@ -118,7 +121,10 @@ def test_a_visitor_sees_no_path_and_no_command(browser_ready, trained_run, tmp_p
         seen = driver.execute_script("return document.body.innerText")
     assert "not evaluated" in seen and trained_run.name in seen  # the run's name only
     assert str(trained_run.parent) not in seen and str(tmp_path.parents[1]) not in seen
+    path = r"(?:^|[\s\"'(=:])(?:~|[A-Za-z]:)?[/\\][\w.-]+[/\\]"  # /a/b, ~/a/b, C:\a\b
+    assert not re.findall(path, seen), seen  # nor any other path
     assert "sentiment-rnn " not in seen and "--metrics" not in seen
+    assert not re.findall(r"(?:^|\s)--?[a-z]", seen), seen  # no option of any command
 
 
 def test_not_evaluated_is_said_without_a_command(trained_run):
@@ -129,8 +135,9 @@ def test_not_evaluated_is_said_without_a_command(trained_run):
     client = TestClient(create_app(sr.load(trained_run)), base_url="http://127.0.0.1")
     assert client.get("/api/run").json()["evaluation"] is None
     for part in ("/", "/api/run", "/static/app.js", "/static/index.html"):
-        shown = client.get(part).text
-        assert "sentiment-rnn " not in shown and "--metrics" not in shown, part
+        answer = client.get(part)
+        assert answer.status_code == 200 and len(answer.text) > 100, part  # not a 404's text
+        assert "sentiment-rnn " not in answer.text and "--metrics" not in answer.text, part
     assert "not evaluated" in client.get("/static/app.js").text
 
 
