@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 
@@ -117,24 +118,44 @@ TINY_TRAIN_ARGS = ["--limit", "60", "--epochs", "8", "--vocab-size", "30", "--ma
                    "--units", "6", "--patience", "8", "--seed", "7"]
 
 
-@pytest.fixture(scope="session")
-def trained_run(tiny_data_dir, tmp_path_factory) -> Path:
-    """One small run trained through the CLI on the tiny dataset; copy it before changing it."""
+class CliRun(NamedTuple):
+    """A run trained through the CLI in this process, and what the command printed."""
+
+    run_dir: Path
+    output: str
+
+
+def train_through_the_cli(workdir: Path, name: str, args: list[str], data_dir: Path) -> CliRun:
+    """`sentiment-rnn train ARGS --run-dir workdir/models/NAME --data-dir DATA_DIR`, run in
+    this process with workdir as the current folder; it must succeed."""
     from click.testing import CliRunner
 
     from sentiment_rnn.cli.commands import main
 
-    workdir = tmp_path_factory.mktemp("work")
-    run_dir = workdir / "models" / "tiny"
+    run_dir = workdir / "models" / name
     old = os.getcwd()
     os.chdir(workdir)
     try:
-        result = CliRunner().invoke(main, ["train", *TINY_TRAIN_ARGS, "--run-dir", str(run_dir),
-                                           "--data-dir", str(tiny_data_dir)])
+        result = CliRunner().invoke(main, ["train", *args, "--run-dir", str(run_dir),
+                                           "--data-dir", str(data_dir)])
     finally:
         os.chdir(old)
     assert result.exit_code == 0, result.output
-    return run_dir
+    return CliRun(run_dir, result.output)
+
+
+@pytest.fixture(scope="session")
+def trained(tiny_data_dir, tmp_path_factory) -> CliRun:
+    """One small run trained through the CLI on the tiny dataset (TINY_TRAIN_ARGS), with its
+    output; copy the folder before changing it."""
+    return train_through_the_cli(tmp_path_factory.mktemp("work"), "tiny", TINY_TRAIN_ARGS,
+                                 tiny_data_dir)
+
+
+@pytest.fixture(scope="session")
+def trained_run(trained) -> Path:
+    """The folder of `trained`; copy it before changing it."""
+    return trained.run_dir
 
 
 @pytest.fixture
@@ -146,22 +167,46 @@ def run_copy(trained_run, tmp_path) -> Path:
 
 
 @pytest.fixture(scope="session")
-def taught_run(teacher_data_dir, tmp_path_factory) -> Path:
-    """A small run with the teacher (and so the weight average, 0.99) through the CLI, 3 epochs;
-    copy it before changing it."""
-    from click.testing import CliRunner
+def taught(teacher_data_dir, tmp_path_factory) -> CliRun:
+    """A small run with the teacher (and so the weight average, 0.99) through the CLI: the same
+    TINY_TRAIN_ARGS as `trained`, on the tiny dataset with an unsupervised split; with its
+    output. Copy the folder before changing it."""
+    return train_through_the_cli(tmp_path_factory.mktemp("taught"), "taught", TINY_TRAIN_ARGS,
+                                 teacher_data_dir)
 
-    from sentiment_rnn.cli.commands import main
 
-    workdir = tmp_path_factory.mktemp("taught")
-    run_dir = workdir / "models" / "taught"
-    args = [*TINY_TRAIN_ARGS, "--epochs", "3", "--patience", "3"]
-    old = os.getcwd()
-    os.chdir(workdir)
+@pytest.fixture(scope="session")
+def taught_run(taught) -> Path:
+    """The folder of `taught`; copy it before changing it."""
+    return taught.run_dir
+
+
+def start_and_interrupt(cmd: list[str], run_dir: Path, sig: int, cwd: Path,
+                        after_epoch: int) -> tuple[int, str]:
+    """Start the training `cmd` in a process of its own, wait until its state.json says
+    `after_epoch` epochs are committed, then send it `sig`; its exit code and output (stdout
+    and stderr). Fails if the training ended before it could be interrupted."""
+    import json
+    import subprocess
+    import time
+
+    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True)
+    state = run_dir / "state.json"
+    deadline = time.monotonic() + 120
     try:
-        result = CliRunner().invoke(main, ["train", *args, "--run-dir", str(run_dir),
-                                           "--data-dir", str(teacher_data_dir)])
+        while time.monotonic() < deadline and proc.poll() is None:
+            try:
+                if json.loads(state.read_text())["epoch"] >= after_epoch:
+                    break
+            except (FileNotFoundError, json.JSONDecodeError, KeyError):
+                pass
+            time.sleep(0.005)
+        assert proc.poll() is None, "training ended before it could be interrupted"
+        proc.send_signal(sig)
+        output, _ = proc.communicate(timeout=120)
     finally:
-        os.chdir(old)
-    assert result.exit_code == 0, result.output
-    return run_dir
+        if proc.poll() is None:  # a failed check above: leave no training behind
+            proc.kill()
+            proc.communicate()
+    return proc.returncode, output

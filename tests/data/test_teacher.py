@@ -3,15 +3,13 @@ soft-target accuracy, and the short-text check."""
 
 import json
 import signal
-import subprocess
 import sys
-import time
 
 import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from conftest import TINY_TRAIN_ARGS, tiny_corpus
+from conftest import TINY_TRAIN_ARGS, start_and_interrupt, tiny_corpus
 from sentiment_rnn.cli.commands import main
 from sentiment_rnn.config import TrainConfig
 from sentiment_rnn.errors import ConfigError, DataFileError
@@ -160,37 +158,35 @@ def test_a_full_disk_while_preparing_names_the_file(tmp_path, monkeypatch):
                                                          str(tmp_path / "ids-train.npy"))
 
 
-def test_train_with_a_teacher_records_it_and_none_is_the_plain_run(teacher_data_dir,
-                                                                    tiny_data_dir, tmp_path,
+def test_train_with_a_teacher_records_it_and_none_is_the_plain_run(taught, trained,
+                                                                    teacher_data_dir, tmp_path,
                                                                     monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    taught = invoke("train", *TINY_TRAIN_ARGS, "--run-dir", "taught", "--data-dir",
-                    teacher_data_dir)
-    assert taught.exit_code == 0, taught.output
+    """taught: TINY_TRAIN_ARGS on the data with an unsupervised split (the teacher by default);
+    trained: the same on the data without one; both session runs, trained here once."""
     # 12 of the 60 unlabelled texts are validation texts (the tiny corpus repeats): left out
     assert "Training on 48 reviews and 48 the teacher labelled, validating on 12" in taught.output
     assert "Teacher: fitting NB-weighted TF-IDF + logistic regression on 48 training" in taught.output
     assert "Teacher (C " in taught.output
-    saved = json.loads((tmp_path / "taught" / "config.json").read_text())
+    saved = json.loads((taught.run_dir / "config.json").read_text())
     assert saved["config"]["teacher"] == "tfidf-nb" and saved["config"]["ema_momentum"] is None
     assert saved["data"]["teacher"]["validation_accuracy"] == 1.0
     assert saved["data"]["teacher"]["unlabelled_used"] == 48  # --limit applies too
-    assert not any((tmp_path / "taught" / name).exists() for name in UNLABELLED_FILES)
+    assert not any((taught.run_dir / name).exists() for name in UNLABELLED_FILES)
 
+    monkeypatch.chdir(tmp_path)
     plain = invoke("train", *TINY_TRAIN_ARGS, "--teacher", "none", "--run-dir", "plain",
                    "--data-dir", teacher_data_dir)
     assert plain.exit_code == 0, plain.output
     assert "teacher labelled" not in plain.output
     # --teacher none is today's training: bit-equal to a run on data with nothing to teach
-    before = invoke("train", *TINY_TRAIN_ARGS, "--run-dir", "before", "--data-dir",
-                    tiny_data_dir)
+    before = trained
     assert "No teacher: imdb_reviews has no 'unsupervised' split" in before.output
-    assert json.loads((tmp_path / "before" / "config.json").read_text())["config"][
+    assert json.loads((before.run_dir / "config.json").read_text())["config"][
         "teacher"] == "none"
     for name, value in weights(tmp_path / "plain").items():
-        np.testing.assert_array_equal(value, weights(tmp_path / "before")[name])
+        np.testing.assert_array_equal(value, weights(before.run_dir)[name])
     assert not all(np.array_equal(v, weights(tmp_path / "plain")[k])
-                   for k, v in weights(tmp_path / "taught").items())
+                   for k, v in weights(taught.run_dir).items())
 
 
 def test_own_data_trains_with_and_without_a_teacher(tmp_path, monkeypatch):
@@ -255,44 +251,36 @@ def test_accuracy_reads_soft_targets_as_sides_of_one_half():
     np.testing.assert_array_equal(np.asarray(labels), [1, 0, 0])  # 0/1 ints work too
 
 
-def test_kill_and_resume_with_a_teacher_reaches_the_same_weights(teacher_data_dir, tiny_data_dir,
-                                                                 tmp_path):
-    args = [sys.executable, "-m", "sentiment_rnn", "train", *TINY_TRAIN_ARGS[:-2], "--seed", "3",
-            "--epochs", "10", "--patience", "10", "--data-dir", str(teacher_data_dir)]
-    subprocess.run([*args, "--run-dir", str(tmp_path / "full")], cwd=tmp_path, check=True,
-                   capture_output=True)
+def test_kill_and_resume_with_a_teacher_reaches_the_same_weights(taught_run, teacher_data_dir,
+                                                                 tiny_data_dir, tmp_path,
+                                                                 monkeypatch):
+    """Killed (SIGKILL, its own process) after epoch 3 of 8, then resumed: the weights of the
+    uninterrupted session run `taught_run` (the same settings and data)."""
     run = tmp_path / "run"
-    proc = subprocess.Popen([*args, "--run-dir", str(run)], cwd=tmp_path,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and proc.poll() is None:
-        try:
-            if json.loads((run / "state.json").read_text())["epoch"] >= 3:
-                break
-        except (FileNotFoundError, json.JSONDecodeError, KeyError):
-            pass
-        time.sleep(0.005)
-    assert proc.poll() is None, "training ended before it could be interrupted"
-    proc.send_signal(signal.SIGKILL)
-    proc.wait(timeout=60)
+    code, _ = start_and_interrupt([sys.executable, "-m", "sentiment_rnn", "train",
+                                   *TINY_TRAIN_ARGS, "--run-dir", str(run), "--data-dir",
+                                   str(teacher_data_dir)], run, signal.SIGKILL, tmp_path,
+                                  after_epoch=3)
+    assert code == -signal.SIGKILL
+    assert not json.loads((run / "state.json").read_text())["completed"]
     assert all((run / name).exists() for name in UNLABELLED_FILES)  # kept for --resume
     ids = run / UNLABELLED_FILES[0]  # as a kill while they were being written would leave them
     np.save(ids, np.zeros_like(np.load(ids)))
-    resume = [sys.executable, "-m", "sentiment_rnn", "train", "--resume", str(run)]
+    monkeypatch.chdir(tmp_path)
     # prepared again from other data (the same train split, but no unlabelled split): refused
-    other = subprocess.run([*resume, "--data-dir", str(tiny_data_dir)], cwd=tmp_path,
-                           capture_output=True, text=True)
-    assert other.returncode == 1, other.stdout + other.stderr
+    other = invoke("train", "--resume", run, "--data-dir", tiny_data_dir)
+    assert other.exit_code == 1, other.output
     assert "ids-unlabelled.npy does not match prepared.json); preparing them again" in other.stdout
     assert other.stderr == (f"Error: {run}: the training data read now is not what the run "
                             f"started with (ids-unlabelled.npy, targets-unlabelled.npy differ); "
                             f"resume with the same data (--data-dir, and the same files)\n")
     assert not (run / "prepared.json").exists()  # nothing of the other data is kept
-    done = subprocess.run([*resume, "--data-dir", str(teacher_data_dir)], cwd=tmp_path,
-                          capture_output=True, text=True)
-    assert done.returncode == 0, done.stdout + done.stderr
+    done = invoke("train", "--resume", run, "--data-dir", teacher_data_dir)
+    assert done.exit_code == 0, done.output
     assert "prepared.json is missing); preparing them again from the data" in done.stdout
-    for name, value in weights(tmp_path / "full").items():
+    expected = weights(taught_run)
+    assert sorted(weights(run)) == sorted(expected)
+    for name, value in expected.items():
         np.testing.assert_array_equal(weights(run)[name], value)
 
 

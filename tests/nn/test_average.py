@@ -6,7 +6,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import numpy as np
 import pytest
@@ -18,7 +17,7 @@ from sentiment_rnn.nn.keras_model import (agreement, averaging_adam, build_model
 from sentiment_rnn.nn.numpy_rnn import NAMES
 from sentiment_rnn.nn.verdict import THRESHOLD, is_positive, label
 
-from conftest import TINY_TRAIN_ARGS
+from conftest import TINY_TRAIN_ARGS, start_and_interrupt
 
 
 def _values(variables):
@@ -114,11 +113,23 @@ def test_with_momentum_0_nothing_is_swapped():
 
 # --- a whole run ------------------------------------------------------------------------------
 
+def _args(*extra):
+    return [*TINY_TRAIN_ARGS, "--epochs", "2", "--patience", "2", *extra]
+
+
 def _train(data_dir, cwd, run, *extra):
-    return subprocess.run([sys.executable, "-m", "sentiment_rnn", "train", *TINY_TRAIN_ARGS,
-                           "--epochs", "2", "--patience", "2", *extra, "--run-dir", str(run),
-                           "--data-dir", str(data_dir)], cwd=cwd, capture_output=True,
-                          text=True)
+    """A training in this process (the CLI's `train`), with `cwd` as the current folder."""
+    from click.testing import CliRunner
+
+    from sentiment_rnn.cli.commands import main
+
+    old = os.getcwd()
+    os.chdir(cwd)
+    try:
+        return CliRunner().invoke(main, ["train", *_args(*extra), "--run-dir", str(run),
+                                         "--data-dir", str(data_dir)])
+    finally:
+        os.chdir(old)
 
 
 def _checkpoint(run):
@@ -138,7 +149,7 @@ def test_the_saved_model_is_the_average_and_the_checkpoint_keeps_both(tiny_data_
                                                                       momentum):
     run = tmp_path / "run"
     done = _train(tiny_data_dir, tmp_path, run, "--ema-momentum", momentum)
-    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.exit_code == 0, done.output
     state, model = _checkpoint(run)
     assert state["best_epoch"] == state["epoch"] == 2  # the checkpoint is the best epoch's
     trained = [weight_arrays(model)[name] for name in NAMES]
@@ -156,33 +167,40 @@ def test_the_saved_model_is_the_average_and_the_checkpoint_keeps_both(tiny_data_
 
 
 def test_kill_and_resume_with_the_average_reaches_the_same_weights(tiny_data_dir, tmp_path):
+    """Killed (SIGKILL, its own process) after epoch 2 of 6, then resumed: the weights and
+    history of the same run trained without a stop."""
     extra = ["--ema-momentum", "0.9", "--epochs", "6", "--patience", "6"]
     full = tmp_path / "full"
-    assert _train(tiny_data_dir, tmp_path, full, *extra).returncode == 0
+    done = _train(tiny_data_dir, tmp_path, full, *extra)
+    assert done.exit_code == 0, done.output
     run = tmp_path / "run"
-    cmd = [sys.executable, "-m", "sentiment_rnn", "train", *TINY_TRAIN_ARGS, *extra,
-           "--run-dir", str(run), "--data-dir", str(tiny_data_dir)]
-    proc = subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and proc.poll() is None:
-        try:
-            if json.loads((run / "state.json").read_text())["epoch"] >= 2:
-                break
-        except (FileNotFoundError, json.JSONDecodeError, KeyError):
-            pass
-        time.sleep(0.005)
-    assert proc.poll() is None, "training ended before it could be interrupted"
-    proc.send_signal(signal.SIGKILL)
-    proc.wait(timeout=60)
-    done = subprocess.run([sys.executable, "-m", "sentiment_rnn", "train", "--resume", str(run),
-                           "--data-dir", str(tiny_data_dir)], cwd=tmp_path, capture_output=True,
-                          text=True)
-    assert done.returncode == 0, done.stdout + done.stderr
+    code, _ = start_and_interrupt([sys.executable, "-m", "sentiment_rnn", "train",
+                                   *_args(*extra), "--run-dir", str(run), "--data-dir",
+                                   str(tiny_data_dir)], run, signal.SIGKILL, tmp_path,
+                                  after_epoch=2)
+    assert code == -signal.SIGKILL
+    assert not json.loads((run / "state.json").read_text())["completed"]
+    done = _resume(tiny_data_dir, tmp_path, run)
+    assert done.exit_code == 0, done.output
     assert _same(_saved(run), _saved(full))
     history = [json.loads((r / "history.json").read_text()) for r in (run, full)]
+    assert len(history[1]) == 6
     assert [{k: v for k, v in row.items() if k != "seconds"} for row in history[0]] == \
         [{k: v for k, v in row.items() if k != "seconds"} for row in history[1]]
+
+
+def _resume(data_dir, cwd, run):
+    from click.testing import CliRunner
+
+    from sentiment_rnn.cli.commands import main
+
+    old = os.getcwd()
+    os.chdir(cwd)
+    try:
+        return CliRunner().invoke(main, ["train", "--resume", str(run), "--data-dir",
+                                         str(data_dir)])
+    finally:
+        os.chdir(old)
 
 
 def test_a_checkpoint_of_plain_adam_carries_its_state_over(tmp_path):
@@ -213,30 +231,50 @@ PLAIN_KERAS = """
 import json, sys
 import numpy as np
 import keras
-model = keras.saving.load_model(sys.argv[1])
+out = {}
+for model_path, ids_path in zip(sys.argv[1::2], sys.argv[2::2]):
+    model = keras.saving.load_model(model_path)
+    ids = np.load(ids_path, allow_pickle=False)
+    out[model_path] = model.predict(ids, verbose=0).reshape(-1).tolist()
 assert not [m for m in sys.modules if m.startswith("sentiment_rnn")], "imported sentiment_rnn"
-ids = np.load(sys.argv[2], allow_pickle=False)
-print(json.dumps(model.predict(ids, verbose=0).reshape(-1).tolist()))
+print(json.dumps(out))
 """
+TEXTS = ["a great and wonderful film", "boring, the worst plot", "the movie was fun"]
+RUNS = ["trained_run", "taught_run"]
 
 
-@pytest.mark.parametrize("fixture", ["trained_run", "taught_run"])
+@pytest.fixture(scope="module")
+def in_plain_keras(request, tmp_path_factory):
+    """Each of RUNS' model.keras loaded and run in one process of plain Keras (no
+    sentiment_rnn on its path, none imported) on TEXTS' ids: {fixture: (ids, predictions)}."""
+    from sentiment_rnn.prediction.predictor import Predictor
+
+    folder = tmp_path_factory.mktemp("plain-keras")
+    args, ids = [], {}
+    for fixture in RUNS:
+        run = request.getfixturevalue(fixture)
+        ids[fixture] = Predictor(run, backend="keras").ids_of_tokens(
+            [t.split() for t in TEXTS]).astype(np.int32)
+        np.save(folder / f"{fixture}.npy", ids[fixture])
+        args += [str(run / "model.keras"), str(folder / f"{fixture}.npy")]
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    done = subprocess.run([sys.executable, "-c", PLAIN_KERAS, *args], cwd=folder,
+                          capture_output=True, text=True, env=env)
+    assert done.returncode == 0, done.stderr[-2000:]
+    plain = json.loads(done.stdout.strip().splitlines()[-1])
+    return {fixture: (ids[fixture], plain[model]) for fixture, model in zip(RUNS, args[::2])}
+
+
+@pytest.mark.parametrize("fixture", RUNS)
 def test_model_keras_loads_in_plain_keras_with_the_same_predictions(fixture, request,
-                                                                    tmp_path):
+                                                                    in_plain_keras):
     from sentiment_rnn.prediction.predictor import Predictor
 
     run = request.getfixturevalue(fixture)
-    predictor = Predictor(run, backend="keras")
-    texts = ["a great and wonderful film", "boring, the worst plot", "the movie was fun"]
-    ids = predictor.ids_of_tokens([t.split() for t in texts]).astype(np.int32)
-    np.save(tmp_path / "ids.npy", ids)
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    done = subprocess.run([sys.executable, "-c", PLAIN_KERAS, str(run / "model.keras"),
-                           str(tmp_path / "ids.npy")], cwd=tmp_path, capture_output=True,
-                          text=True, env=env)
-    assert done.returncode == 0, done.stderr[-2000:]
-    plain = json.loads(done.stdout.strip().splitlines()[-1])
-    np.testing.assert_allclose(plain, predictor.predict_ids(ids), rtol=1e-5, atol=1e-6)
+    ids, plain = in_plain_keras[fixture]
+    assert len(plain) == len(TEXTS)
+    np.testing.assert_allclose(plain, Predictor(run, backend="keras").predict_ids(ids),
+                               rtol=1e-5, atol=1e-6)
 
 
 def test_the_checkpoint_still_needs_our_objects_and_has_them():

@@ -2,13 +2,12 @@
 
 import json
 import signal
-import subprocess
 import sys
-import time
 
 import numpy as np
 import pytest
 
+from conftest import start_and_interrupt, train_through_the_cli
 from sentiment_rnn.files.atomic import write_atomic
 
 ARGS = ["--limit", "60", "--epochs", "12", "--patience", "12", "--vocab-size", "30",
@@ -20,23 +19,12 @@ def _train(*args, cwd):
     return [sys.executable, "-m", "sentiment_rnn", "train", *ARGS, *map(str, args)]
 
 
-def _start_and_interrupt(cmd, run_dir, sig, cwd, after_epoch=3):
-    """Start training, wait until `after_epoch` epochs are committed, then send `sig`."""
-    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True)
-    state = run_dir / "state.json"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and proc.poll() is None:
-        try:
-            if json.loads(state.read_text())["epoch"] >= after_epoch:
-                break
-        except (FileNotFoundError, json.JSONDecodeError, KeyError):
-            pass
-        time.sleep(0.005)
-    assert proc.poll() is None, "training ended before it could be interrupted"
-    proc.send_signal(sig)
-    output, _ = proc.communicate(timeout=120)
-    return proc.returncode, output
+def _invoke(*args):
+    from click.testing import CliRunner
+
+    from sentiment_rnn.cli.commands import main
+
+    return CliRunner().invoke(main, [str(a) for a in args])
 
 
 def _weights(run_dir):
@@ -49,19 +37,20 @@ DROPOUT = ["--dropout", "0.3", "--recurrent-dropout", "0.2"]
 
 @pytest.fixture(scope="module")
 def uninterrupted(tiny_data_dir, tmp_path_factory):
-    """A full run with dropout on: its masks are random too, and must be drawn the same."""
-    cwd = tmp_path_factory.mktemp("full")
-    subprocess.run(_train(*DROPOUT, "--run-dir", cwd / "run", "--data-dir", tiny_data_dir,
-                          cwd=cwd), cwd=cwd, check=True, capture_output=True)
-    return cwd / "run"
+    """A full run with dropout on: its masks are random too, and must be drawn the same.
+    Trained in this process (`--resume` after a kill is a process of its own)."""
+    return train_through_the_cli(tmp_path_factory.mktemp("full"), "run", [*ARGS, *DROPOUT],
+                                 tiny_data_dir).run_dir
 
 
 def test_sigkill_then_resume_with_dropout_reaches_the_same_weights(uninterrupted, tiny_data_dir,
-                                                                   tmp_path):
+                                                                   tmp_path, monkeypatch):
+    """Killed (SIGKILL, its own process) after epoch 3 of 12, then resumed: the weights, the
+    history and the files of the uninterrupted run."""
     run = tmp_path / "run"
-    code, _ = _start_and_interrupt(_train(*DROPOUT, "--run-dir", run, "--data-dir",
+    code, _ = start_and_interrupt(_train(*DROPOUT, "--run-dir", run, "--data-dir",
                                           tiny_data_dir, cwd=tmp_path), run, signal.SIGKILL,
-                                   tmp_path)
+                                  tmp_path, after_epoch=3)
     assert code == -signal.SIGKILL
     state = json.loads((run / "state.json").read_text())
     assert 3 <= state["epoch"] < 12 and not state["completed"]
@@ -69,10 +58,9 @@ def test_sigkill_then_resume_with_dropout_reaches_the_same_weights(uninterrupted
     (run / ".model.abc123.tmp.keras").write_bytes(b"half a zip")
     (run / f"checkpoint-{state['epoch'] + 1:03d}.keras").write_bytes(b"half a zip")
 
-    done = subprocess.run([sys.executable, "-m", "sentiment_rnn", "train", "--resume", str(run),
-                           "--data-dir", str(tiny_data_dir)], cwd=tmp_path, capture_output=True,
-                          text=True)
-    assert done.returncode == 0, done.stdout + done.stderr
+    monkeypatch.chdir(tmp_path)
+    done = _invoke("train", "--resume", run, "--data-dir", tiny_data_dir)
+    assert done.exit_code == 0, done.output
     assert f"Resuming {run} after epoch {state['epoch']}" in done.stdout
     expected, got = _weights(uninterrupted), _weights(run)
     for name in expected:
@@ -91,8 +79,9 @@ def test_sigkill_then_resume_with_dropout_reaches_the_same_weights(uninterrupted
 
 def test_ctrl_c_stops_after_the_step_and_prints_the_resume_command(tiny_data_dir, tmp_path):
     run = tmp_path / "run"
-    code, output = _start_and_interrupt(_train("--run-dir", run, "--data-dir", tiny_data_dir,
-                                               cwd=tmp_path), run, signal.SIGINT, tmp_path)
+    code, output = start_and_interrupt(_train("--run-dir", run, "--data-dir", tiny_data_dir,
+                                               cwd=tmp_path), run, signal.SIGINT, tmp_path,
+                                       after_epoch=3)
     assert code == 130
     assert "Traceback" not in output
     assert f"Resume with: sentiment-rnn train --resume {run}" in output
