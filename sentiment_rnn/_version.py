@@ -1,3 +1,3 @@
 """The package version, one place: pyproject.toml and `sentiment-rnn --version` read it."""
 
-__version__ = "0.3.0"
+__version__ = "0.4.0"

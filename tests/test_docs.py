@@ -100,3 +100,26 @@ def test_the_checks_find_what_they_are_for(tmp_path):
     yml = "site_name: x\nnav:\n  - Home: index.md\n  - Part:\n      - Deep: sub/deep.md\n  - plain.md\n"
     assert nav_pages(yml) == ["index.md", "sub/deep.md", "plain.md"]
     assert _slug("Serve: watch the RNN read, in a browser") == "serve-watch-the-rnn-read-in-a-browser"
+
+
+def test_the_license_is_mit_in_the_file_and_in_the_package_metadata():
+    root = _root()
+    assert (root / "LICENSE").read_text(encoding="utf-8").startswith("MIT License\n")
+    pyproject = (root / "pyproject.toml").read_text(encoding="utf-8")
+    assert re.search(r'^license = "MIT"$', pyproject, re.M)
+    assert re.search(r'^license-files = \["LICENSE"\]$', pyproject, re.M)
+
+
+def test_the_changelog_holds_every_release_newest_first():
+    text = (_root() / "CHANGELOG.md").read_text(encoding="utf-8")
+    headings = re.findall(r"^## (\S+)", text, re.M)
+    assert headings == ["Unreleased", "0.4.0", "0.3.0", "0.2.0", "0.1.0"]
+    assert "Keep a Changelog" in text.split("## Unreleased")[0]
+
+
+def test_every_public_name_of_the_package_is_there():
+    import sentiment_rnn as sr
+
+    assert {"load", "train", "evaluate", "seal", "Model", "Trace"} <= set(sr.__all__)
+    missing = [name for name in sr.__all__ if not hasattr(sr, name)]
+    assert missing == []

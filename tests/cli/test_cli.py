@@ -178,4 +178,4 @@ def test_python_dash_m_runs_the_cli():
 
     out = subprocess.run([sys.executable, "-m", "sentiment_rnn", "--version"],
                          capture_output=True, text=True, check=True)
-    assert out.stdout == "sentiment-rnn, version 0.3.0\n"
+    assert out.stdout == "sentiment-rnn, version 0.4.0\n"
