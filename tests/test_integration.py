@@ -31,6 +31,7 @@ def test_train_evaluate_predict_on_real_imdb(tmp_path, monkeypatch):
     assert saved["data"]["teacher"]["source"] == \
         "tensorflow-datasets imdb_reviews, unsupervised split"
     assert saved["data"]["teacher"]["validation_accuracy"] >= 0.80
+    _backward_pass_matches_gradient_tape_on_the_validation_part(tmp_path)
 
     result = runner.invoke(main, ["evaluate", "--json", "--data-dir", str(REAL_DATA)])
     assert result.exit_code == 0, result.output
@@ -52,3 +53,22 @@ def test_train_evaluate_predict_on_real_imdb(tmp_path, monkeypatch):
         else:
             keras_probs = np.array([r["probability"] for r in rows])
     assert np.max(np.abs(numpy_probs - keras_probs)) < 1e-5
+
+
+def _backward_pass_matches_gradient_tape_on_the_validation_part(tmp_path):
+    """The NumPy backward pass against GradientTape on the run's own Keras layers (float64) over
+    its validation part: 1,000 real reviews of up to 200 words."""
+    from sentiment_rnn.data.prepare import labelled_texts
+    from sentiment_rnn.files.run_folder import load_run
+    from sentiment_rnn.inspection.parity import gradient_difference
+    from sentiment_rnn.prediction.keras_backend import load_keras_model
+    from sentiment_rnn.prediction.predictor import load_numpy_model
+    from sentiment_rnn.text.vocabulary import encode
+
+    run = load_run(next(tmp_path.glob("models/2*")))
+    _, (texts, _) = labelled_texts(run.config, REAL_DATA)
+    assert len(texts) == 1000
+    ids = encode(texts, run.vocab, run.config.max_len, run.config.drop_oov)
+    assert ids.shape[1] == 200  # the reviews run the whole 200 steps back
+    worst = gradient_difference(load_numpy_model(run), load_keras_model(run), ids)
+    assert worst <= 1e-5

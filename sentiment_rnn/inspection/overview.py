@@ -107,6 +107,9 @@ def format_overview(report: dict) -> str:
         lines += [f"Parity: NumPy vs Keras on {p['reviews']:,} {p['source']}: {verdict}",
                   f"  largest |difference| in P(positive) {p['max_abs_diff']:.2e} (limit "
                   f"{p['tolerance']:.0e})"]
+        if "gradient_max_rel_diff" in p:
+            lines.append(f"  largest relative difference in d logit / d x_t (backpropagation "
+                         f"through time vs GradientTape) {p['gradient_max_rel_diff']:.2e}")
     words = report["words"]
     pos, neg = words["most_positive"], words["most_negative"]
     width = max([len(r["word"]) for r in pos + neg] + [8])
@@ -129,9 +132,13 @@ def _parity(run: Run, model: NumpyRNN, n: int, data_dir) -> dict:
 
 
 def require_parity(report: dict) -> None:
-    """Raise when the parity check ran and NumPy and Keras disagree."""
+    """Raise when the parity check ran and NumPy and Keras disagree (in P, or in gradients)."""
     check = report["parity"]
-    if check is not None and not check["ok"]:
+    if check is None or check["ok"]:
+        return
+    where = f"on {check['reviews']} {check['source']} (limit {check['tolerance']:g})"
+    if not check["max_abs_diff"] <= check["tolerance"]:
         raise RunFolderError(f"{report['model']}: weights.npz and model.keras disagree by up to "
-                             f"{check['max_abs_diff']:.3g} on {check['reviews']} "
-                             f"{check['source']} (limit {check['tolerance']:g})")
+                             f"{check['max_abs_diff']:.3g} {where}")
+    raise RunFolderError(f"{report['model']}: the NumPy backward pass and GradientTape differ by "
+                         f"up to {check['gradient_max_rel_diff']:.3g} (relative) {where}")

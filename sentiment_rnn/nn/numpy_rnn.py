@@ -1,7 +1,10 @@
-"""ids -> probability in NumPy alone: the seed notebook's loop on the trained weights.
+"""ids -> probability in NumPy alone: the seed notebook's loop on the trained weights, and back.
 
-    h_t = tanh(x_t W_xh + h_{t-1} W_hh + b_h)        x_t = embedding[id_t], h_0 = 0
-    P(positive) = sigmoid(h_T W_hy + b_y)
+    forward   h_t = tanh(x_t W_xh + h_{t-1} W_hh + b_h)     x_t = embedding[id_t], h_0 = 0
+              logit = h_T W_hy + b_y                         P(positive) = sigmoid(logit)
+    backward  g_T = d logit / d h_T = W_hy
+              a_t = x_t W_xh + h_{t-1} W_hh + b_h, so d logit / d a_t = g_t * (1 - h_t^2)
+              d logit / d x_t = (d logit / d a_t) W_xh^T    g_{t-1} = (d logit / d a_t) W_hh^T
 
 Padding (id 0) is skipped, as Keras' mask does: h_t = h_{t-1} at a padded step. Vectorized over
 a batch; can return every hidden state h_t. Never imports TensorFlow.
@@ -65,6 +68,31 @@ class NumpyRNN:
                 h = np.where(reads, h_t, h)
                 states[:, t] = h
         return states
+
+    def gradients(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Backpropagation through time: the forward loop's mirror, from the output back to the
+        first word. (batch, time) ids -> d logit / d x_t, (batch, time, embed_dim), and
+        d logit / d h_t, (batch, time, units), for every step; zero for x_t at padding, where
+        h_t = h_{t-1} passes the gradient back unchanged."""
+        ids = np.atleast_2d(np.asarray(ids))
+        states = self.hidden_states(ids)  # h_1 .. h_T
+        batch, steps, units = states.shape
+        d_x = np.zeros((batch, steps, self.W_xh.shape[0]))
+        d_h = np.zeros((batch, steps, units))
+        g = np.repeat(self.W_hy[:, 0][None], batch, axis=0)  # d logit / d h_T
+        with np.errstate(all="ignore"):  # callers check that the result is finite
+            for t in reversed(range(steps)):
+                d_h[:, t] = g
+                reads = (ids[:, t] != 0)[:, None]
+                d_a = g * (1.0 - states[:, t] ** 2)  # back through tanh
+                d_x[:, t] = np.where(reads, d_a @ self.W_xh.T, 0.0)
+                g = np.where(reads, d_a @ self.W_hh.T, g)  # to h_{t-1}
+        return d_x, d_h
+
+    def logit(self, ids: np.ndarray) -> np.ndarray:
+        """logit = h_T W_hy + b_y for each row of (batch, time) ids: what the gradients are of."""
+        h_last = self.hidden_states(ids)[:, -1]
+        return (h_last @ self.W_hy + self.b_y)[:, 0]
 
     def output(self, h: np.ndarray) -> np.ndarray:
         """P(positive) read from any hidden state(s): sigmoid(h W_hy + b_y), shape h.shape[:-1]."""

@@ -82,6 +82,28 @@ def test_parity_check_on_test_reviews_passes(trained_run, tiny_data_dir):
     diff = float(re.search(r"largest \|difference\| in P\(positive\) (\S+) \(limit 1e-05\)",
                            result.output).group(1))
     assert diff < 1e-5
+    gradient = float(re.search(r"largest relative difference in d logit / d x_t "
+                               r"\(backpropagation through time vs GradientTape\) (\S+)",
+                               result.output).group(1))
+    assert gradient <= 1e-5
+
+
+def test_parity_check_fails_when_the_backward_pass_is_wrong(trained_run, tiny_data_dir,
+                                                            monkeypatch):
+    real = NumpyRNN.gradients
+
+    def off_by_a_little(self, ids):  # a backward pass 0.1% off: P still agrees
+        d_x, d_h = real(self, ids)
+        return d_x * 1.001, d_h
+
+    monkeypatch.setattr(NumpyRNN, "gradients", off_by_a_little)
+    result = invoke("inspect", "--model", trained_run, "--check", "5", "--data-dir",
+                    tiny_data_dir)
+    assert result.exit_code == 1
+    assert "Parity: NumPy vs Keras on 5 IMDB test reviews: FAILED" in result.output
+    assert re.fullmatch(rf"Error: {re.escape(str(trained_run))}: the NumPy backward pass and "
+                        rf"GradientTape differ by up to 0\.001 \(relative\) on 5 IMDB test "
+                        rf"reviews \(limit 1e-05\)", result.output.splitlines()[-1])
 
 
 def test_parity_check_fails_when_weights_npz_disagrees_with_model_keras(run_copy, tiny_data_dir):
