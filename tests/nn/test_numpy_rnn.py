@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from sentiment_rnn.errors import RunFolderError
-from sentiment_rnn.nn.keras_model import weight_arrays
+from sentiment_rnn.nn.keras_model import logit_gradients, weight_arrays
 from sentiment_rnn.nn.numpy_rnn import NumpyRNN
 from sentiment_rnn.prediction.keras_backend import load_keras_model
 from sentiment_rnn.prediction.predictor import Predictor
@@ -77,20 +77,6 @@ def test_shapes_are_checked_against_the_configuration(run_copy):
         NumpyRNN.load(run.weights_file, cfg.vocab_size + 1, cfg.embed_dim, cfg.units)
 
 
-def _tape_gradients(keras_model, ids):
-    """d logit / d x_t from TensorFlow's GradientTape through the run's own Keras layers."""
-    import tensorflow as tf
-
-    embedding, rnn, dense = (keras_model.get_layer(n) for n in ("embedding", "rnn", "output"))
-    ids = tf.constant(ids, dtype=tf.int32)
-    x = embedding(ids)
-    with tf.GradientTape() as tape:
-        tape.watch(x)
-        h_last = rnn(x, mask=tf.not_equal(ids, 0))
-        total = tf.reduce_sum(tf.matmul(h_last, dense.kernel) + dense.bias)  # rows independent
-    return tape.gradient(total, x).numpy()
-
-
 @pytest.mark.parametrize("ids", [
     [[0, 0, 0, 5, 9, 3], [0, 0, 0, 0, 0, 7], [4, 8, 2, 2, 6, 3]],  # padded batch
     [[3, 7, 11, 2, 5, 19, 4, 8, 12, 6, 2, 9]],  # unpadded, max_len long
@@ -98,7 +84,7 @@ def _tape_gradients(keras_model, ids):
 def test_the_backward_pass_matches_gradient_tape(both, ids):
     _, keras_model, numpy_model = both
     ids = np.array(ids, dtype=np.int32)
-    expected = _tape_gradients(keras_model, ids)
+    expected = logit_gradients(keras_model, ids)  # GradientTape, in Keras' float32
     got, _ = numpy_model.gradients(ids)
     relative = np.max(np.abs(got - expected)) / np.max(np.abs(expected))
     assert relative <= 1e-5
