@@ -63,14 +63,12 @@ def gradient_difference(model: NumpyRNN, keras_model, ids: np.ndarray,
     from sentiment_rnn.nn.keras_model import float64_twin, logit_gradients
 
     keras_model = float64_twin(keras_model)
-    worst = 0.0
+    ratios = [np.zeros(1)]
     for start in range(0, len(ids), batch_size):
         rows = ids[start:start + batch_size]
         got, _ = model.gradients(rows)
         expected = logit_gradients(keras_model, rows)
         scale = np.abs(expected).max(axis=(1, 2))
         error = np.abs(got - expected).max(axis=(1, 2))
-        read = scale > 0
-        if read.any():
-            worst = max(worst, float(np.max(error[read] / scale[read])))
-    return worst
+        ratios.append(error[scale > 0] / scale[scale > 0])
+    return float(np.max(np.concatenate(ratios)))  # a NaN gradient gives NaN: never ok

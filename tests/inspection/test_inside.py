@@ -88,21 +88,25 @@ def test_parity_check_on_test_reviews_passes(trained_run, tiny_data_dir):
     assert gradient <= 1e-5
 
 
+@pytest.mark.parametrize("wrong, shown", [
+    (lambda d_x: d_x * 1.001, r"0\.001"),  # a backward pass 0.1% off: P still agrees
+    (lambda d_x: np.where(d_x != 0, np.nan, d_x), "nan"),  # NaN is never a match
+], ids=["off-by-0.1%", "nan"])
 def test_parity_check_fails_when_the_backward_pass_is_wrong(trained_run, tiny_data_dir,
-                                                            monkeypatch):
+                                                            monkeypatch, wrong, shown):
     real = NumpyRNN.gradients
 
-    def off_by_a_little(self, ids):  # a backward pass 0.1% off: P still agrees
+    def wrong_gradients(self, ids):
         d_x, d_h = real(self, ids)
-        return d_x * 1.001, d_h
+        return wrong(d_x), d_h
 
-    monkeypatch.setattr(NumpyRNN, "gradients", off_by_a_little)
+    monkeypatch.setattr(NumpyRNN, "gradients", wrong_gradients)
     result = invoke("inspect", "--model", trained_run, "--check", "5", "--data-dir",
                     tiny_data_dir)
     assert result.exit_code == 1
     assert "Parity: NumPy vs Keras on 5 IMDB test reviews: FAILED" in result.output
     assert re.fullmatch(rf"Error: {re.escape(str(trained_run))}: the NumPy backward pass and "
-                        rf"GradientTape differ by up to 0\.001 \(relative\) on 5 IMDB test "
+                        rf"GradientTape differ by up to {shown} \(relative\) on 5 IMDB test "
                         rf"reviews \(limit 1e-05\)", result.output.splitlines()[-1])
 
 
