@@ -14,6 +14,9 @@ from dataclasses import dataclass, fields
 from sentiment_rnn.errors import ConfigError
 
 VOCAB_METHODS = ("label-aware", "frequency")
+# the recurrent layer: SimpleRNN (the seed's, the default), GRU (Keras' reset_after=True) or LSTM
+CELLS = ("simple", "gru", "lstm")
+CELL_NAMES = {"simple": "SimpleRNN", "gru": "GRU", "lstm": "LSTM"}  # Keras' names, for display
 # who labels the unlabelled texts: TF-IDF + logistic regression, its features scaled by
 # naive-Bayes ratios (tfidf-nb) or not (tfidf); none: no teacher
 TEACHERS = ("tfidf-nb", "tfidf", "none")
@@ -116,10 +119,11 @@ class TrainConfig:
     max_len: int = 200  # tokens per review; longer reviews keep their last max_len tokens
     drop_oov: bool = True  # drop out-of-vocabulary tokens (True) or map them to id 1 (False)
     # model
+    cell: str = "simple"  # the recurrent layer: "simple" (SimpleRNN), "gru" or "lstm"
     embed_dim: int = 32  # width of the word embedding, x_t
-    units: int = 32  # width of the SimpleRNN hidden state, h_t
-    dropout: float = 0.0  # training-only dropout on x_t inside the SimpleRNN
-    recurrent_dropout: float = 0.0  # training-only dropout on h_{t-1} inside the SimpleRNN
+    units: int = 32  # width of the recurrent layer's hidden state, h_t
+    dropout: float = 0.0  # training-only dropout on x_t inside the recurrent layer
+    recurrent_dropout: float = 0.0  # training-only dropout on h_{t-1} inside the recurrent layer
     # optimisation
     epochs: int = 10  # most epochs; early stopping usually ends sooner
     batch_size: int = 128  # reviews per gradient step
@@ -143,7 +147,8 @@ class TrainConfig:
             raise ConfigError(f"the model would have {self.parameters:,} weights (vocab_size x "
                               f"embed_dim + embed_dim x units + units x units + ...); at most "
                               f"{MAX_PARAMETERS:,}")
-        for name, allowed in (("vocab_method", VOCAB_METHODS), ("teacher", TEACHERS)):
+        for name, allowed in (("vocab_method", VOCAB_METHODS), ("teacher", TEACHERS),
+                              ("cell", CELLS)):
             if getattr(self, name) not in allowed:
                 raise ConfigError(f"{name} must be one of {', '.join(allowed)}, "
                                   f"got {getattr(self, name)!r}")
@@ -167,9 +172,14 @@ class TrainConfig:
 
     @property
     def parameters(self) -> int:
-        """The model's weight count: Embedding, SimpleRNN (W_xh, W_hh, b_h), Dense (W_hy, b_y)."""
+        """The model's weight count: Embedding, the recurrent layer, Dense (W_hy, b_y). A
+        SimpleRNN has W_xh, W_hh, b_h; a GRU three such blocks with two biases each (Keras'
+        reset_after=True); an LSTM four blocks with one bias each."""
         e, u = self.embed_dim, self.units
-        return self.vocab_size * e + e * u + u * u + u + u + 1
+        block = e * u + u * u
+        recurrent = {"simple": block + u, "gru": 3 * (block + 2 * u),
+                     "lstm": 4 * (block + u)}.get(self.cell, block + u)
+        return self.vocab_size * e + recurrent + u + 1
 
     @property
     def df_power(self) -> float:

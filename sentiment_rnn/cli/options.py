@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 import cloup
 
-from sentiment_rnn.config import BOUNDS, DEFAULT_EMA, TEACHERS, VOCAB_METHODS, TrainConfig
+from sentiment_rnn.config import BOUNDS, CELLS, DEFAULT_EMA, TEACHERS, VOCAB_METHODS, TrainConfig
 from sentiment_rnn.cli.edge import FiniteFloat
 
 DEFAULTS = TrainConfig()
@@ -122,8 +122,11 @@ train_options = _apply([
     ),
     cloup.option_group(
         "Model",
+        _setting("--cell", "The recurrent layer: simple (SimpleRNN, the seed's), gru (Keras' "
+                 "GRU, reset_after) or lstm; each has its NumPy forward and backward pass.",
+                 click.Choice(CELLS)),
         _setting("--embed-dim", "Width of the word embedding x_t."),
-        _setting("--units", "Width of the SimpleRNN hidden state h_t."),
+        _setting("--units", "Width of the recurrent layer's hidden state h_t."),
         _setting("--dropout", "Dropout on the RNN's inputs x_t, in training only."),
         _setting("--recurrent-dropout", "Dropout on the RNN's state h_{t-1}, in training only."),
     ),

@@ -1,7 +1,8 @@
 """A run folder's weights.npz -> checked arrays, and back: the one source of the trained weights.
 
-Keras training writes the six arrays by name (nn/keras_model.weight_arrays); the NumPy pass, the
-inspection and the notebook read them from here. Nothing is trusted: every .npy header (shape,
+Keras training writes the arrays by the names of the cell's equations (nn/keras_model.weight_arrays);
+the NumPy pass, the inspection and the notebook read them from here. A SimpleRNN has six arrays,
+a GRU or an LSTM fifteen: one input matrix, one recurrent matrix and the biases for each gate. Nothing is trusted: every .npy header (shape,
 dtype) is checked against config.json before any array is read, so a hostile file costs at most
 the expected bytes; the arrays must be finite floats. Never unpickles.
 """
@@ -18,12 +19,34 @@ import numpy as np
 from sentiment_rnn.errors import RunFolderError
 from sentiment_rnn.files.atomic import read_bytes
 
-NAMES = ("embedding", "W_xh", "W_hh", "b_h", "W_hy", "b_y")
+NAMES = ("embedding", "W_xh", "W_hh", "b_h", "W_hy", "b_y")  # the SimpleRNN's
+# the gates of each gated cell, in Keras' order of the columns of its kernels: a GRU's update
+# gate z, reset gate r and candidate n, each with an input and a recurrent bias
+# (reset_after=True); an LSTM's input gate i, forget gate f, candidate g and output gate o
+GATES = {"gru": ("z", "r", "n"), "lstm": ("i", "f", "g", "o")}
 
 
-def shapes(vocab_size: int, embed_dim: int, units: int) -> dict[str, tuple]:
-    return {"embedding": (vocab_size, embed_dim), "W_xh": (embed_dim, units),
-            "W_hh": (units, units), "b_h": (units,), "W_hy": (units, 1), "b_y": (1,)}
+def names(cell: str = "simple") -> tuple[str, ...]:
+    """The arrays of a cell's weights.npz, in order: the embedding, the recurrent layer's
+    matrices and biases by gate, then the output layer's W_hy and b_y."""
+    if cell == "simple":
+        return NAMES
+    biases = ("b_x{}", "b_h{}") if cell == "gru" else ("b_{}",)
+    gates = [f.format(g) for g in GATES[cell] for f in ("W_x{}", "W_h{}", *biases)]
+    return ("embedding", *gates, "W_hy", "b_y")
+
+
+def shapes(vocab_size: int, embed_dim: int, units: int, cell: str = "simple"
+           ) -> dict[str, tuple]:
+    """Each array's shape for a configuration: W_x* (embed_dim, units), W_h* (units, units),
+    biases (units,)."""
+    def shape(name: str) -> tuple:
+        if name == "embedding":
+            return (vocab_size, embed_dim)
+        if name in ("W_hy", "b_y"):
+            return (units, 1) if name == "W_hy" else (1,)
+        return {"W_x": (embed_dim, units), "W_h": (units, units)}.get(name[:3], (units,))
+    return {name: shape(name) for name in names(cell)}
 
 
 class _UnusableWeights(ValueError):
@@ -45,7 +68,7 @@ MAX_ABS = 1e6  # no trained model has a weight this large; within it every step 
 
 
 def _read_npz(data: bytes, expected: dict[str, tuple]) -> dict[str, np.ndarray]:
-    """The arrays NAMES from the bytes of an .npz archive. Each .npy header is read first and
+    """The arrays named in `expected` from the bytes of an .npz archive. Each .npy header is read first and
     must give the expected shape and a float dtype, so the arrays read are at most 8 bytes a
     weight; other members are never read. Raises _NotAnNpz, _UnusableWeights or _Mismatch."""
     if not data:
@@ -54,16 +77,16 @@ def _read_npz(data: bytes, expected: dict[str, tuple]) -> dict[str, np.ndarray]:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             names = [info.filename for info in archive.infolist()]
             if len(names) > MAX_MEMBERS:
-                raise _NotAnNpz(f"it has {len(names):,} members; weights have {len(NAMES)}")
+                raise _NotAnNpz(f"it has {len(names):,} members; weights have {len(expected)}")
             if not any(n.endswith(".npy") for n in names):
                 raise _NotAnNpz("a zip archive with no .npy array in it")
-            twice = [n for n in NAMES if names.count(f"{n}.npy") > 1]
+            twice = [n for n in expected if names.count(f"{n}.npy") > 1]
             if twice:
                 raise _NotAnNpz(f"{twice[0]}.npy is in it more than once")
-            missing = [n for n in NAMES if f"{n}.npy" not in names]
+            missing = [n for n in expected if f"{n}.npy" not in names]
             if missing:
                 raise _Mismatch(f"weights missing: {', '.join(missing)}")
-            for name in NAMES:
+            for name in expected:
                 with archive.open(f"{name}.npy") as f:
                     shape, dtype = _header(f, name)
                 if shape != expected[name]:
@@ -71,7 +94,7 @@ def _read_npz(data: bytes, expected: dict[str, tuple]) -> dict[str, np.ndarray]:
                                      f"{expected[name]}")
                 _check_dtype(name, dtype)
             arrays = {}
-            for name in NAMES:
+            for name in expected:
                 with archive.open(f"{name}.npy") as f:
                     try:
                         arrays[name] = np.lib.format.read_array(f, allow_pickle=False,
@@ -119,11 +142,10 @@ def _short(value) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-def _checked_arrays(arrays: dict, vocab_size: int, embed_dim: int, units: int) -> dict:
+def _checked_arrays(arrays: dict, expected: dict[str, tuple]) -> dict:
     """The weights by name as float64, each shape checked against the configuration and every
     value finite and within ±MAX_ABS. Raises _Mismatch or _UnusableWeights."""
-    expected = shapes(vocab_size, embed_dim, units)
-    missing = [n for n in NAMES if n not in arrays]
+    missing = [n for n in expected if n not in arrays]
     if missing:
         raise _Mismatch(f"weights missing: {', '.join(missing)}")
     for name, shape in expected.items():
@@ -133,7 +155,7 @@ def _checked_arrays(arrays: dict, vocab_size: int, embed_dim: int, units: int) -
         _check_dtype(name, np.asarray(arrays[name]).dtype)
     # float16/32/64 -> float64 is exact; the checks below then compare float64 with float64
     # (a float16 array against 1e6 would overflow in the cast)
-    weights = {n: np.asarray(arrays[n], dtype=np.float64) for n in NAMES}
+    weights = {n: np.asarray(arrays[n], dtype=np.float64) for n in expected}
     for name, w in weights.items():
         if not np.isfinite(w).all():
             raise _UnusableWeights(f"weight {name} holds NaN or infinity")
@@ -144,7 +166,7 @@ def _checked_arrays(arrays: dict, vocab_size: int, embed_dim: int, units: int) -
 
 
 def load_weights(path: Path, vocab_size: int, embed_dim: int, units: int,
-                 data: bytes | None = None) -> dict[str, np.ndarray]:
+                 data: bytes | None = None, cell: str = "simple") -> dict[str, np.ndarray]:
     """From a weights.npz file, or from its bytes already read (`data`; `path` then only
     names it in messages). Every array's .npy header (shape, dtype) is checked against
     the configuration before any array is read, so at most the expected bytes are ever
@@ -154,8 +176,8 @@ def load_weights(path: Path, vocab_size: int, embed_dim: int, units: int,
     if data is None:
         data = read_bytes(path)  # a regular file of bounded size, or a one-line error
     try:
-        arrays = _read_npz(data, shapes(vocab_size, embed_dim, units))
-        return _checked_arrays(arrays, vocab_size, embed_dim, units)
+        expected = shapes(vocab_size, embed_dim, units, cell)
+        return _checked_arrays(_read_npz(data, expected), expected)
     except _NotAnNpz as exc:
         raise RunFolderError(f"{where} is not a usable .npz file ({exc})") from None
     except _UnusableWeights as exc:
@@ -167,6 +189,6 @@ def load_weights(path: Path, vocab_size: int, embed_dim: int, units: int,
                              f"({str(exc)[:160]})") from None
 
 
-def save_weights(path: Path, arrays: dict) -> None:
-    """The six arrays by name, as an uncompressed .npz (np.savez)."""
-    np.savez(path, **{n: np.asarray(arrays[n]) for n in NAMES})
+def save_weights(path: Path, arrays: dict, cell: str = "simple") -> None:
+    """The cell's arrays by name, as an uncompressed .npz (np.savez)."""
+    np.savez(path, **{n: np.asarray(arrays[n]) for n in names(cell)})

@@ -1,7 +1,7 @@
 """Inside the trained model, as a whole: its weights, its memory and its words (`inspect`).
 
-Runs on the NumPy pass: the shapes and norms of the weights, the spectral radius of W_hh and what
-it says about forgetting, the words the model finds most positive and negative alone. With
+Runs on the NumPy pass: the shapes and norms of the weights, the spectral radius of a SimpleRNN's
+W_hh and what it says about forgetting (a gated cell's memory is set by its gates instead), the words the model finds most positive and negative alone. With
 `check`, the NumPy-vs-Keras parity check (parity.py) also runs: the only part that imports
 TensorFlow.
 """
@@ -16,7 +16,9 @@ import numpy as np
 from sentiment_rnn.errors import RunFolderError
 from sentiment_rnn.files.run_folder import Run
 from sentiment_rnn.inspection.trace import load
-from sentiment_rnn.nn.numpy_rnn import NAMES, NumpyRNN
+from sentiment_rnn.config import CELL_NAMES
+from sentiment_rnn.files.weights import GATES
+from sentiment_rnn.nn.numpy_base import NumpyReadout
 from sentiment_rnn.text.vocabulary import RESERVED
 
 TOP_WORDS = 20  # words listed as most positive and most negative
@@ -28,25 +30,45 @@ ROLES = {
     "W_hy": "output kernel, h_T -> logit",
     "b_y": "output bias",
 }
+GATE_NAMES = {"z": "update gate", "r": "reset gate", "n": "candidate", "i": "input gate",
+              "f": "forget gate", "g": "candidate", "o": "output gate"}
 WORDS_METHOD = ("each of the {n} vocabulary words alone, as a one-word review, through the NumPy "
-                "forward pass: P(positive) = sigmoid(tanh(x W_xh + b_h) W_hy + b_y)")
+                "forward pass: P(positive) = {formula}")
+FORMULA = {"simple": "sigmoid(tanh(x W_xh + b_h) W_hy + b_y)"}  # other cells: sigmoid(h_1 ...)
+GATED_MEMORY = ("a gated cell: how long it remembers is decided at every step by its gates (an "
+                "LSTM's forget gate f_t, a GRU's update gate z_t), not by one matrix; "
+                "`inspect --memory` measures it.")
+
+
+def role(name: str) -> str:
+    """What a weight does, from its name: ROLES, or a gate's matrix or bias."""
+    if name in ROLES:
+        return ROLES[name]
+    gate = name[-1]
+    what = {"W_x": f"x_t -> {gate}_t", "W_h": f"h_{{t-1}} -> {gate}_t", "b_x": "input bias",
+            "b_h": "recurrent bias"}.get(name[:3], "bias")
+    return f"{GATE_NAMES[gate]}, {what}"
 
 
 # ---------------------------------------------------------------------------------- the weights
 
-def weights(model: NumpyRNN) -> dict[str, dict]:
+def weights(model: NumpyReadout) -> dict[str, dict]:
     """Shape, parameter count, Frobenius norm and largest |w| of every weight."""
     return {name: {"shape": list(w.shape), "params": int(w.size),
                    "norm": float(np.linalg.norm(w)), "max_abs": float(np.max(np.abs(w)))}
-            for name in NAMES for w in [getattr(model, name)]}
+            for name, w in model.arrays.items()}
 
 
-def memory(W_hh: np.ndarray) -> dict:
-    """The spectral radius of W_hh and what it says about remembering and forgetting.
+def memory(model: NumpyReadout) -> dict:
+    """The spectral radius of a SimpleRNN's W_hh and what it says about remembering and
+    forgetting; for a gated cell (GRU, LSTM) no radius (None) and what decides instead.
 
     Near h = 0, with no new input, h_t ~ h_{t-1} W_hh, so an old state's weight after k steps
     scales like rho^k (tanh only shrinks it further): rho < 1 forgets geometrically.
     """
+    if model.CELL in GATES:
+        return {"spectral_radius": None, "spectral_norm": None, "meaning": GATED_MEMORY}
+    W_hh = model.W_hh
     rho = float(np.max(np.abs(np.linalg.eigvals(W_hh))))
     if rho < 1:
         half = math.log(0.5) / math.log(rho) if rho > 0 else 0.0
@@ -61,7 +83,7 @@ def memory(W_hh: np.ndarray) -> dict:
             "meaning": meaning}
 
 
-def word_ranking(run: Run, model: NumpyRNN, k: int = TOP_WORDS) -> dict:
+def word_ranking(run: Run, model: NumpyReadout, k: int = TOP_WORDS) -> dict:
     """The k words that, alone as a review, the model finds most positive and most negative."""
     ids = np.arange(len(RESERVED), len(run.vocab))
     probs = model.predict_proba(ids[:, None])  # (words,): each word as a one-word review
@@ -72,14 +94,16 @@ def word_ranking(run: Run, model: NumpyRNN, k: int = TOP_WORDS) -> dict:
         return [{"word": run.vocab.words[ids[i]], "probability": float(probs[i])} for i in index]
 
     return {"most_positive": rows(order[:k]), "most_negative": rows(order[::-1][:k]),
-            "method": WORDS_METHOD.format(n=len(ids))}
+            "method": WORDS_METHOD.format(n=len(ids), formula=FORMULA.get(
+                model.CELL, "sigmoid(h_1 W_hy + b_y)"))}
 
 
 def overview(run_dir, check: int = 1000, data_dir=None, loaded=None) -> dict:
     """Everything `inspect` shows without a text; `check` = 0 skips the parity check.
     `loaded` is (run, model) already loaded by `load`."""
     run, model = loaded or load(run_dir)
-    return {"model": str(run_dir), "weights": weights(model), "memory": memory(model.W_hh),
+    return {"model": str(run_dir), "cell": model.CELL, "weights": weights(model),
+            "memory": memory(model),
             "parity": _parity(run, model, check, data_dir) if check else None,
             "words": word_ranking(run, model)}
 
@@ -87,18 +111,22 @@ def overview(run_dir, check: int = 1000, data_dir=None, loaded=None) -> dict:
 def format_overview(report: dict) -> str:
     w = report["weights"]
     total = sum(v["params"] for v in w.values())
-    lines = [f"Model: {report['model']}", f"Embedding -> SimpleRNN -> Dense(sigmoid), "
+    cell = CELL_NAMES[report.get("cell", "simple")]
+    lines = [f"Model: {report['model']}", f"Embedding -> {cell} -> Dense(sigmoid), "
              f"{total:,} parameters", "",
              f"{'weight':<10} {'role':<32} {'shape':>10} {'params':>7} {'norm':>8} {'max |w|':>8}"]
     for name, v in w.items():
         shape = "(" + ", ".join(map(str, v["shape"])) + ("," if len(v["shape"]) == 1 else "") + ")"
-        lines.append(f"{name:<10} {ROLES[name]:<32} {shape:>10} {v['params']:>7,} "
+        lines.append(f"{name:<10} {role(name):<32} {shape:>10} {v['params']:>7,} "
                      f"{v['norm']:>8.3f} {v['max_abs']:>8.3f}")
     m = report["memory"]
-    lines += ["(norm: Frobenius, the square root of the sum of squares)", "",
-              f"Memory: spectral radius of W_hh, rho = {m['spectral_radius']:.3f} (largest "
-              f"|eigenvalue|; spectral norm {m['spectral_norm']:.3f})",
-              textwrap.fill(m["meaning"], 96, initial_indent="  ", subsequent_indent="  "), ""]
+    lines += ["(norm: Frobenius, the square root of the sum of squares)", ""]
+    if m["spectral_radius"] is not None:
+        lines.append(f"Memory: spectral radius of W_hh, rho = {m['spectral_radius']:.3f} "
+                     f"(largest |eigenvalue|; spectral norm {m['spectral_norm']:.3f})")
+    else:
+        lines.append("Memory:")
+    lines += [textwrap.fill(m["meaning"], 96, initial_indent="  ", subsequent_indent="  "), ""]
     p = report["parity"]
     if p is None:
         lines.append("Parity: skipped (--check 0)")
@@ -124,7 +152,7 @@ def format_overview(report: dict) -> str:
 # ---------------------------------------------------------------------------- a text, step by step
 
 
-def _parity(run: Run, model: NumpyRNN, n: int, data_dir) -> dict:
+def _parity(run: Run, model: NumpyReadout, n: int, data_dir) -> dict:
     """`inspect --check`: the one door from here to TensorFlow, opened only when asked."""
     from sentiment_rnn.inspection.parity import parity
 

@@ -11,7 +11,7 @@ import os
 import numpy as np
 
 from sentiment_rnn.files.run_folder import Run
-from sentiment_rnn.nn.numpy_rnn import NumpyRNN
+from sentiment_rnn.nn.numpy_base import NumpyReadout
 from sentiment_rnn.text.vocabulary import encode
 
 TOLERANCE = 1e-5  # largest NumPy-vs-Keras difference in P(positive) the parity check accepts
@@ -35,7 +35,7 @@ def _parity_texts(run: Run, n: int, data_dir=None) -> tuple[list[str], str]:
     return texts[:n], f"validation texts of {os.path.basename(where)}"
 
 
-def parity(run: Run, model: NumpyRNN, n: int, data_dir=None) -> dict:
+def parity(run: Run, model: NumpyReadout, n: int, data_dir=None) -> dict:
     """Over the first n texts of `_parity_texts`: the largest |P_numpy - P_keras|, and the
     largest relative difference of the backward pass's d logit / d x_t from GradientTape's.
     Imports TensorFlow."""
@@ -54,13 +54,13 @@ def parity(run: Run, model: NumpyRNN, n: int, data_dir=None) -> dict:
             "ok": bool(worst <= TOLERANCE and gradient <= TOLERANCE)}  # NaN is not ok
 
 
-def gradient_difference(model: NumpyRNN, keras_model, ids: np.ndarray,
+def gradient_difference(model: NumpyReadout, keras_model, ids: np.ndarray,
                         batch_size: int = 256) -> float:
     """The largest, over reviews, of max |d_numpy - d_tape| / max |d_tape| for d logit / d x_t
     (a review with no word read has no gradient and is passed over). The Keras side runs the
     run's own layers and weights in float64 (`float64_twin`), so the digits compared are the
     two algorithms', not float32's rounding."""
-    from sentiment_rnn.nn.keras_model import float64_twin, logit_gradients
+    from sentiment_rnn.nn.keras_tape import float64_twin, logit_gradients
 
     keras_model = float64_twin(keras_model)
     ratios = [np.zeros(1)]

@@ -1,4 +1,5 @@
-"""ids -> probability in Keras: Embedding -> SimpleRNN -> Dense(sigmoid), and its weights by name.
+"""ids -> probability in Keras: Embedding -> SimpleRNN (or GRU, LSTM) -> Dense(sigmoid), and its
+weights by name.
 
 `compile_model` gives the training setup: Adam with clipping (`AveragingAdam`, which also keeps
 the weight average, with a warm-up), the loss on the targets' first column, and the training
@@ -22,11 +23,14 @@ import numpy as np
 from sentiment_rnn import _tf
 from sentiment_rnn.nn.batching import lengths, sorted_batches, trim
 from sentiment_rnn.config import TrainConfig
+from sentiment_rnn.files.weights import GATES
 from sentiment_rnn.nn.verdict import is_positive
 
 
 def build_model(config: TrainConfig):
-    """The seed notebook's model; 34,113 parameters at the defaults (1000 words, 32, 32).
+    """The seed notebook's model; 34,113 parameters at the defaults (1000 words, 32, 32). With
+    config.cell "gru" or "lstm" the recurrent layer is Keras' GRU (reset_after=True) or LSTM,
+    everything else the same.
 
     Every random start is seeded from config.seed in the layer itself (initializers, the
     dropout seed generator), so building the model changes no process-wide random state."""
@@ -41,7 +45,7 @@ def build_model(config: TrainConfig):
                 config.vocab_size, config.embed_dim, mask_zero=True, name="embedding",
                 embeddings_initializer=keras.initializers.RandomUniform(-0.05, 0.05, seed=seed)),
             # h_t = tanh(x_t W_xh + h_{t-1} W_hh + b_h); returns h_T, (batch, units)
-            keras.layers.SimpleRNN(
+            _recurrent_layer(keras, config.cell)(
                 config.units, dropout=config.dropout, recurrent_dropout=config.recurrent_dropout,
                 kernel_initializer=keras.initializers.GlorotUniform(seed=seed + 1),
                 recurrent_initializer=keras.initializers.Orthogonal(seed=seed + 2),
@@ -53,6 +57,13 @@ def build_model(config: TrainConfig):
         name="sentiment_rnn",
     )
     return model
+
+
+def _recurrent_layer(keras, cell: str):
+    """The Keras layer class of a cell; the GRU in the form numpy_gru.py computes."""
+    if cell == "gru":
+        return functools.partial(keras.layers.GRU, reset_after=True)
+    return {"simple": keras.layers.SimpleRNN, "lstm": keras.layers.LSTM}[cell]
 
 
 def soft_target_loss(y_true, y_pred):
@@ -198,17 +209,29 @@ def inference_copy(model):
 
 
 def weight_arrays(model) -> dict[str, np.ndarray]:
-    """The trained weights under the names of the RNN equations, read by Keras layer name."""
-    rnn = model.get_layer("rnn").cell
+    """The trained weights under the names of the RNN equations, read by Keras layer name.
+    A GRU's or an LSTM's kernels hold their gates side by side (files.weights.GATES gives
+    Keras' order); they are cut into one matrix per gate; a GRU's bias is (2, 3 units):
+    the input biases, then the recurrent ones."""
+    layer = model.get_layer("rnn")
+    rnn = layer.cell
     dense = model.get_layer("output")
-    return {
-        "embedding": model.get_layer("embedding").embeddings.numpy(),  # (vocab, embed_dim)
-        "W_xh": rnn.kernel.numpy(),  # (embed_dim, units)
-        "W_hh": rnn.recurrent_kernel.numpy(),  # (units, units)
-        "b_h": rnn.bias.numpy(),  # (units,)
-        "W_hy": dense.kernel.numpy(),  # (units, 1)
-        "b_y": dense.bias.numpy(),  # (1,)
-    }
+    arrays = {"embedding": model.get_layer("embedding").embeddings.numpy()}  # (vocab, embed_dim)
+    kernel, recurrent, bias = rnn.kernel.numpy(), rnn.recurrent_kernel.numpy(), rnn.bias.numpy()
+    if isinstance(layer, _tf.tensorflow().keras.layers.SimpleRNN):
+        arrays.update(W_xh=kernel, W_hh=recurrent, b_h=bias)  # (e, u), (u, u), (u,)
+    else:
+        gates = GATES["gru" if bias.ndim == 2 else "lstm"]
+        u = recurrent.shape[0]
+        for k, gate in enumerate(gates):
+            cut = slice(k * u, (k + 1) * u)
+            arrays[f"W_x{gate}"], arrays[f"W_h{gate}"] = kernel[:, cut], recurrent[:, cut]
+            if bias.ndim == 2:  # GRU, reset_after=True
+                arrays[f"b_x{gate}"], arrays[f"b_h{gate}"] = bias[0, cut], bias[1, cut]
+            else:
+                arrays[f"b_{gate}"] = bias[cut]
+    arrays.update(W_hy=dense.kernel.numpy(), b_y=dense.bias.numpy())  # (units, 1), (1,)
+    return arrays
 
 
 def _compiled(model):
@@ -254,30 +277,3 @@ def load_keras_bytes(data: bytes, name: str = "model.keras", **options):
             why = str(exc).splitlines()[0][:200] if str(exc) else ""
             raise UnloadableModel(type(exc).__name__, why.replace(tmp, ""),
                                   "safe_mode" in str(exc)) from None
-
-
-def float64_twin(model):
-    """The same layers with the same weights, computing in float64: Keras' float32 arithmetic
-    alone moves gradients 200 steps back by a relative 1e-4 to 1e-3, which would hide a wrong
-    backward pass behind rounding."""
-    keras = _tf.tensorflow().keras
-    layers = [type(layer).from_config({**layer.get_config(), "dtype": "float64"})
-              for layer in model.layers]
-    twin = keras.Sequential([keras.Input(shape=(None,), dtype="int32"), *layers])
-    twin.set_weights([w.astype(np.float64) for w in model.get_weights()])
-    return twin
-
-
-def logit_gradients(model, ids: np.ndarray) -> np.ndarray:
-    """d logit / d x_t for each row of (batch, time) ids, by TensorFlow's GradientTape through
-    the model's own layers (x_t = the embedding's output; padding masked as in training): what
-    the NumPy backward pass is checked against. Pass `float64_twin(model)` for exact digits."""
-    tf = _tf.tensorflow()
-    embedding, rnn, dense = (model.get_layer(n) for n in ("embedding", "rnn", "output"))
-    ids = tf.constant(np.asarray(ids, dtype=np.int32))
-    x = embedding(ids)
-    with tf.GradientTape() as tape:
-        tape.watch(x)
-        h_last = rnn(x, mask=tf.not_equal(ids, 0))
-        total = tf.reduce_sum(tf.matmul(h_last, dense.kernel) + dense.bias)  # rows independent
-    return tape.gradient(total, x).numpy()

@@ -13,6 +13,7 @@ from sentiment_rnn.files.run_folder import Run
 from sentiment_rnn.nn.keras_model import UnloadableModel, load_keras_bytes, predict_proba
 
 __all__ = ["load_keras_model", "predict_proba"]
+CELL_PATHS = {"simple": "simple_rnn_cell", "gru": "gru_cell", "lstm": "lstm_cell"}
 
 
 def load_keras_model(run: Run):
@@ -44,10 +45,12 @@ def _check_architecture(run: Run, model) -> None:
         raise RunFolderError(f"{run.path}: model.keras embeds {layers['embedding'].input_dim} "
                              f"words but the vocabulary has {cfg.vocab_size}")
     found = {w.path: tuple(w.shape) for w in model.weights}
+    cell = f"rnn/{CELL_PATHS[cfg.cell]}"  # the layer's class shows in the path
+    gates = {"simple": 1, "gru": 3, "lstm": 4}[cfg.cell] * cfg.units  # gates side by side
     expected = {"embedding/embeddings": (cfg.vocab_size, cfg.embed_dim),
-                "rnn/simple_rnn_cell/kernel": (cfg.embed_dim, cfg.units),
-                "rnn/simple_rnn_cell/recurrent_kernel": (cfg.units, cfg.units),
-                "rnn/simple_rnn_cell/bias": (cfg.units,),
+                f"{cell}/kernel": (cfg.embed_dim, gates),
+                f"{cell}/recurrent_kernel": (cfg.units, gates),
+                f"{cell}/bias": (2, gates) if cfg.cell == "gru" else (gates,),  # reset_after
                 "output/kernel": (cfg.units, 1), "output/bias": (1,)}
     if found != expected:
         raise RunFolderError(f"{run.path}: model.keras is not this run's model (its weights "

@@ -14,7 +14,8 @@ from pathlib import Path
 import numpy as np
 
 from sentiment_rnn.errors import RunFolderError
-from sentiment_rnn.nn.numpy_rnn import NumpyRNN
+from sentiment_rnn.nn.numpy_base import NumpyReadout
+from sentiment_rnn.nn.numpy_cells import load_numpy
 from sentiment_rnn.files.run_folder import Run, load_run
 from sentiment_rnn.text.tokenizer import tokenize
 from sentiment_rnn.text.vocabulary import OOV, encode, encode_tokens
@@ -22,11 +23,11 @@ from sentiment_rnn.text.vocabulary import OOV, encode, encode_tokens
 BACKENDS = ("numpy", "keras")
 
 
-def load_numpy_model(run: Run) -> NumpyRNN:
-    """The run's weights.npz for the NumPy forward pass, checked against state.json."""
-    cfg = run.config
+def load_numpy_model(run: Run) -> NumpyReadout:
+    """The run's weights.npz for the NumPy forward pass of its cell, checked against
+    state.json."""
     data = run.read_verified(run.weights_file)
-    return NumpyRNN.load(run.weights_file, cfg.vocab_size, cfg.embed_dim, cfg.units, data=data)
+    return load_numpy(run.weights_file, run.config, data=data)
 
 
 class Predictor:

@@ -22,7 +22,7 @@ import numpy as np
 
 from sentiment_rnn.errors import RunFolderError
 from sentiment_rnn.files.atomic import read_bytes, write_json_atomic
-from sentiment_rnn.nn.numpy_rnn import NAMES, NumpyRNN
+from sentiment_rnn.nn.numpy_cells import load_numpy
 from sentiment_rnn.files.run_dirs import RunLock
 from sentiment_rnn.files.run_folder import Run, check_size, load_run
 
@@ -72,17 +72,15 @@ def _check(run: _Candidate, files: dict) -> list[str]:
     cfg = run.config
     arrays = None
     if "weights.npz" in files:
-        numpy_model = NumpyRNN.load(run.weights_file, cfg.vocab_size, cfg.embed_dim, cfg.units,
-                                    data=files["weights.npz"])
-        arrays = {n: getattr(numpy_model, n) for n in NAMES}
+        arrays = load_numpy(run.weights_file, cfg, data=files["weights.npz"]).arrays
     if "model.keras" not in files:
         return []
     from sentiment_rnn.nn.keras_model import weight_arrays
     from sentiment_rnn.prediction.keras_backend import load_keras_model
 
     keras_arrays = weight_arrays(load_keras_model(run))
-    if arrays is not None and not all(np.array_equal(arrays[n], keras_arrays[n].astype(np.float64))
-                                      for n in NAMES):
+    if arrays is not None and (set(arrays) != set(keras_arrays) or not all(
+            np.array_equal(arrays[n], keras_arrays[n].astype(np.float64)) for n in arrays)):
         return ["weights.npz and model.keras hold different weights: the numpy and keras "
                 "backends will give different probabilities"]
     return []

@@ -27,7 +27,7 @@ from sentiment_rnn.nn.batching import lengths, shuffled_buckets, sorted_batches
 from sentiment_rnn.nn.callbacks import (StopOnSignal, WeightAverage, batches, drop_logs,
                                         progress_bar, seed_dropout, targets)
 from sentiment_rnn.nn.keras_model import compile_model, inference_copy, weight_arrays
-from sentiment_rnn.nn.numpy_rnn import NumpyRNN
+from sentiment_rnn.nn.numpy_cells import numpy_class
 from sentiment_rnn.prediction.predictor import load_numpy_model
 from sentiment_rnn.training.logs import CSV_LOG, export_embedding, tensorboard, write_csv_log
 
@@ -90,7 +90,8 @@ def _save_best(run: Run, model, committed: dict) -> dict:
     tmp_model = write_temp(run.model_file, lambda tmp: inference_copy(model).save(tmp))
     try:
         tmp_weights = write_temp(run.weights_file,
-                                 lambda tmp: NumpyRNN.save(tmp, weight_arrays(model)))
+                                 lambda tmp: numpy_class(run.config.cell).save(
+                                     tmp, weight_arrays(model)))
     except BaseException:
         tmp_model.unlink()
         raise

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from sentiment_rnn.errors import RunFolderError
-from sentiment_rnn.nn.keras_model import logit_gradients, weight_arrays
+from sentiment_rnn.nn.keras_model import weight_arrays
+from sentiment_rnn.nn.keras_tape import logit_gradients
 from sentiment_rnn.nn.numpy_rnn import NumpyRNN
 from sentiment_rnn.prediction.keras_backend import load_keras_model
 from sentiment_rnn.prediction.predictor import Predictor
