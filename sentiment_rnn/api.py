@@ -18,6 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
+from sentiment_rnn.config import CELL_NAMES
+
 
 class Trace:
     """How the network read one text: every word, the running P(positive) and h_t.
@@ -38,6 +40,13 @@ class Trace:
     @property
     def label(self) -> str:
         return self._report["label"]
+
+    @property
+    def attributions(self) -> list[tuple[str, float, float]]:
+        """(word, gradient x input, integrated gradients) for each word read, in logit units;
+        the completeness check is `to_dict()["attribution"]`."""
+        return [(r["word"], r["grad_x_input"], r["integrated_gradients"])
+                for r in self._report["tokens"] if r["status"] == "read"]
 
     def plot(self):
         from sentiment_rnn.evaluation.plots import trace_figure
@@ -64,7 +73,9 @@ class Trace:
             change = row["probability"] - prev
             prev = row["probability"]
             red, green, blue, opacity = move_colour(change)  # the page's and plot()'s scale
-            spans.append(f'<span title="P(positive) {row["probability"]:.3f} ({change:+.3f})" '
+            ig = row["integrated_gradients"]
+            ig = "" if ig is None else f"; integrated gradients {ig:+.3f} (logit)"
+            spans.append(f'<span title="P(positive) {row["probability"]:.3f} ({change:+.3f}){ig}" '
                          f'style="background:rgba({red},{green},{blue},{opacity:.3f});'
                          f'padding:1px 2px;border-radius:3px">{word}</span>')
         p = r["probability"]
@@ -73,6 +84,33 @@ class Trace:
         return (f'<div style="line-height:1.9">{" ".join(spans)}</div>'
                 f"<div><b>{html.escape(verdict)}</b> &middot; green raised P(positive), red "
                 f"lowered it; grey was not read</div>")
+
+
+class Memory:
+    """How far back a model remembers: `to_dict()` is `inspect --memory --json`; `plot()` a
+    matplotlib Figure of both curves (log axis) and the probe; `half_lives` in words."""
+
+    def __init__(self, report: dict):
+        self._report = report
+
+    def to_dict(self) -> dict:
+        return self._report
+
+    @property
+    def half_lives(self) -> dict:
+        r = self._report
+        return {"gradient": r["gradient"]["half_life"],
+                "leave_one_out": r["leave_one_out"]["half_life"]}
+
+    def plot(self):
+        from sentiment_rnn.evaluation.plots import memory_figure
+
+        return memory_figure(self._report)
+
+    def __repr__(self) -> str:
+        h = {k: "-" if v is None else f"{v:.1f}" for k, v in self.half_lives.items()}
+        return (f"<Memory over {self._report['reviews']} {self._report['source']}: half-life "
+                f"{h['gradient']} words (gradient), {h['leave_one_out']} (leave-one-out)>")
 
 
 class Model:
@@ -114,10 +152,12 @@ class Model:
             raise ValueError(f"threshold must be between 0 and 1, got {threshold!r}")
         return [UNKNOWN if np.isnan(p) else label(p, threshold) for p in self.predict(texts)]
 
-    def trace(self, text: str) -> Trace:
+    def trace(self, text: str, attributions: bool = True) -> Trace:
+        """How the network read `text`; `attributions=False` skips the integrated gradients
+        (a few to a few hundred backward passes) and leaves them None."""
         from sentiment_rnn.inspection.trace import trace
 
-        return Trace(trace(self.run_dir, text, loaded=self._loaded))
+        return Trace(trace(self.run_dir, text, loaded=self._loaded, attributions=attributions))
 
     def overview(self) -> dict:
         """The weights, the spectral radius of W_hh and the top words (`inspect --json
@@ -126,10 +166,24 @@ class Model:
 
         return overview(self.run_dir, check=0, loaded=self._loaded)
 
+    def memory(self, reviews: int = 1000, data_dir=None, probe: bool = True) -> Memory:
+        """How far back the model remembers (`inspect --memory --json`), over the run's first
+        `reviews` validation reviews: the mean |d logit / d x| and leave-one-out |dP| by
+        distance k from the end, their half-lives and (with `probe`) the neutral-words probe.
+
+        The validation reviews are the run's training data read again (about 20 s for IMDB).
+        For a tfds run (IMDB) that read goes through tensorflow-datasets, which imports
+        TensorFlow into this process; a run trained on a file (`data=`) does not."""
+        from sentiment_rnn.inspection.memory import memory
+
+        if isinstance(reviews, bool) or not isinstance(reviews, int) or reviews < 1:
+            raise ValueError(f"reviews must be a whole number of at least 1, got {reviews!r}")
+        return Memory(memory(self.run, self._predictor.model, reviews, data_dir, probe))
+
     def __repr__(self) -> str:
         c = self.config
         return (f"<Model {self.run_dir}: Embedding({c.vocab_size}, {c.embed_dim}) -> "
-                f"SimpleRNN({c.units}) -> Dense(1)>")
+                f"{CELL_NAMES[c.cell]}({c.units}) -> Dense(1)>")
 
 
 def _texts(texts: str | Sequence[str]) -> list[str]:

@@ -158,6 +158,14 @@ def trained_run(trained) -> Path:
     return trained.run_dir
 
 
+@pytest.fixture(scope="session")
+def lstm_run(tiny_data_dir, tmp_path_factory) -> Path:
+    """The `trained` run's recipe with --cell lstm: a tiny LSTM run. Copy it before changing
+    it."""
+    return train_through_the_cli(tmp_path_factory.mktemp("lstm"), "lstm",
+                                 [*TINY_TRAIN_ARGS, "--cell", "lstm"], tiny_data_dir).run_dir
+
+
 @pytest.fixture
 def run_copy(trained_run, tmp_path) -> Path:
     """A private copy of the trained run, free to damage."""

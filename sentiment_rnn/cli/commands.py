@@ -36,8 +36,8 @@ INSPECT_LIMIT = 1 << 20  # bytes of text `inspect` traces: a row per word, so no
 def main(debug):
     """Train, evaluate, run and look inside a recurrent network for movie-review sentiment.
 
-    Embedding -> SimpleRNN -> Dense(sigmoid) on the IMDB reviews, with a NumPy forward pass that
-    reproduces the trained Keras model.
+    Embedding -> SimpleRNN (or GRU, LSTM) -> Dense(sigmoid) on the IMDB reviews, with a NumPy
+    forward and backward pass that reproduce the trained Keras model.
     """
 
 
@@ -159,20 +159,28 @@ main.add_command(predict, section=COMMANDS)  # cli/predict.py; third in the list
 @MODEL_OPTION
 @DATA_DIR_OPTION
 @click.option("--check", type=click.IntRange(min=0), default=1000, show_default=True,
-              help="Without TEXT: compare NumPy and Keras on this many texts of the run's own "
-                   "data: its dataset's test split, or the validation part of its --data file "
-                   "(0 skips it, and TensorFlow).")
+              help="Without TEXT: compare NumPy and Keras on this many validation texts of "
+                   "the run's own data: the validation part of its training data, split as "
+                   "training split it (0 skips it, and TensorFlow).")
+@click.option("--memory", is_flag=True, help="Without TEXT: how far back the model remembers, "
+              "over the run's validation reviews: the mean gradient norm and leave-one-out "
+              "|dP| by distance from the end, their half-lives, and the neutral-words probe.")
+@click.option("--reviews", type=click.IntRange(min=1), default=1000, show_default=True,
+              help="With --memory: how many validation reviews to measure on (the first N).")
 @click.option("--plot", type=click.Path(dir_okay=False, path_type=Path), default=None,
               callback=png_path, help="With TEXT: write running P(positive) above a heatmap "
-                                       "of h_t to this PNG file.  [default: no plot]")
+                                       "of h_t to this PNG file; with --memory: both memory "
+                                       "curves on a log axis and the probe.  [default: no plot]")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
 @click.argument("text", required=False)
-def inspect_command(model_dir, data_dir, check, plot, as_json, text):
+def inspect_command(model_dir, data_dir, check, memory, reviews, plot, as_json, text):
     """Look inside the trained RNN through its NumPy forward pass.
 
     Without TEXT: every weight's shape and norm, the spectral radius of W_hh, a NumPy-vs-Keras
     parity check, and the words the model finds most positive and negative. With TEXT (- reads
-    it from standard input): the hidden state h_t and P(positive) after each word.
+    it from standard input): the hidden state h_t and P(positive) after each word. With --memory:
+    how strongly the verdict depends on the word k steps before the end, and a probe of how
+    long a verdict sentence is kept.
     """
     from sentiment_rnn.inspection import overview as inside_overview
     from sentiment_rnn.inspection import trace as inside
@@ -180,6 +188,15 @@ def inspect_command(model_dir, data_dir, check, plot, as_json, text):
     from sentiment_rnn.text.terminal import echo_text, encoded, not_utf8, printable_trace
 
     run_dir = resolve_run_dir(model_dir)
+    reviews_given = click.get_current_context().get_parameter_source("reviews") == \
+        click.core.ParameterSource.COMMANDLINE
+    if memory or reviews_given:
+        if text is not None or not memory:
+            raise click.UsageError("--memory takes no TEXT" if memory else "--reviews needs "
+                                   "--memory")
+        from sentiment_rnn.cli.memory import inspect_memory
+
+        return inspect_memory(run_dir, data_dir, reviews, plot, as_json)
     if text is None:
         if plot is not None:
             raise click.UsageError("--plot needs a TEXT to trace")

@@ -29,6 +29,7 @@ MOVE_FULL = 0.25  # a move of this size or more is drawn fully opaque
 MOVE_FLOOR = 0.12  # the opacity of no move at all: every word read shows some colour
 WHITE_TEXT = 0.62  # from this opacity on, a word is written in white on its colour
 STATE_LOW, STATE_HIGH = (94, 60, 153), (200, 95, 10)  # h_t = -1 purple, 0 white, +1 orange
+IG_FULL = 1.0  # logit: the page's second colouring, by integrated gradients, is fully opaque here
 
 
 def move_colour(change: float) -> tuple[int, int, int, float]:
@@ -41,7 +42,8 @@ def move_colour(change: float) -> tuple[int, int, int, float]:
 def colour_scale() -> dict:
     """The scale as JSON for serve's page."""
     return {"up": list(MOVE_UP), "down": list(MOVE_DOWN), "full": MOVE_FULL, "floor": MOVE_FLOOR,
-            "white_text": WHITE_TEXT, "state_low": list(STATE_LOW), "state_high": list(STATE_HIGH)}
+            "white_text": WHITE_TEXT, "state_low": list(STATE_LOW), "state_high": list(STATE_HIGH),
+            "ig_full": IG_FULL}
 
 
 def _state_colours():
@@ -203,4 +205,45 @@ def trace_figure(report: dict):
                       fontsize=8)
     bottom.set_xlim(0, len(read) + 0.5)
     fig.colorbar(image, ax=[top, bottom], label="h_t", shrink=0.6)
+    return fig
+
+
+def plot_memory(report: dict, path: str | Path) -> Path:
+    """`memory_figure` written to a PNG file."""
+    return _save(memory_figure(report), path)
+
+
+def memory_figure(report: dict):
+    """`inspect --memory`'s report: the mean gradient norm and the mean leave-one-out |dP| by
+    distance k from the end, on a log y axis, with their half-lives; beside them, when the
+    report has one, the probe's accuracy against k. A matplotlib Figure."""
+    g, loo, probe = report["gradient"], report["leave_one_out"], report.get("probe")
+    fig = _figure(10.0 if probe else 6.0, 4.0)
+    axes = fig.subplots(1, 2 if probe else 1, squeeze=False)[0]
+    for curve, key, name, colour in ((g, "mean_norm", "mean |d logit / d x|", "#1f5fa8"),
+                                     (loo, "mean_abs_change", "mean leave-one-out |dP|",
+                                      "#c05a10")):
+        points = [(k, v) for k, v in zip(curve["k"], curve[key]) if v is not None and v > 0]
+        h = curve["half_life"]
+        label = f"{name} (half-life {'-' if h is None else f'{h:.1f}'} words)"
+        if points:
+            axes[0].plot(*zip(*points), color=colour, linewidth=1.3, label=label)
+    axes[0].set_yscale("log")
+    axes[0].set_xlabel("k: words before the end (1 = the last word read)")
+    axes[0].set_title(f"How far back it remembers ({report['reviews']:,} {report['source']})",
+                      fontsize=9)
+    axes[0].legend(fontsize=8, loc="lower left")
+    if probe:
+        rows = [r for r in probe["rows"] if r["accuracy"] is not None]
+        axes[1].plot([r["k"] for r in rows], [r["accuracy"] for r in rows], "o-", color="black",
+                     label=f"mean of {probe.get('draws', 1)} filler draws")
+        share = probe.get("positive_share")
+        if share is not None:  # what a model that always says the larger label would score
+            axes[1].axhline(max(share, 1 - share), color="grey", linewidth=0.8, linestyle="--",
+                            label="always the larger label")
+        axes[1].legend(fontsize=8, loc="lower left")
+        axes[1].set_ylim(0, 1)
+        axes[1].set_xlabel("k neutral words after the verdict sentence")
+        axes[1].set_ylabel("accuracy")
+        axes[1].set_title(f"Probe: {probe['sentences']:,} verdict sentences", fontsize=9)
     return fig

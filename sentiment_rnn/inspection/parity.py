@@ -1,12 +1,11 @@
 """`inspect --check`: the NumPy pass against the run's Keras model on the run's own data.
 
-The largest |P_numpy - P_keras| over the first n texts of the run's data (its dataset's test
-split, or the validation part of a user's file). Imports TensorFlow.
+The largest |P_numpy - P_keras| over the first n validation texts of the run's data (the
+validation part of its training data, split as training split it: validation.py). Imports
+TensorFlow.
 """
 
 from __future__ import annotations
-
-import os
 
 import numpy as np
 
@@ -18,21 +17,13 @@ TOLERANCE = 1e-5  # largest NumPy-vs-Keras difference in P(positive) the parity 
 
 
 def _parity_texts(run: Run, n: int, data_dir=None) -> tuple[list[str], str]:
-    """The first n texts of the run's own data that the parity check reads, and what they are:
-    the test split of the tfds dataset it was trained on, or the validation part of a user's
-    file (split as training split it; the file is read again)."""
-    cfg = run.config
-    if cfg.data is None:
-        from sentiment_rnn.data.imdb import DATASET, load_split
+    """The first n validation texts of the run that the parity check reads, and what they are:
+    the validation part of its training data, split as training split it (validation.py; the
+    data is read again), never the test split."""
+    from sentiment_rnn.inspection.validation import validation_reviews
 
-        texts, _ = load_split("test", data_dir, limit=n, dataset=cfg.dataset)
-        name = "IMDB" if cfg.dataset == DATASET else cfg.dataset
-        return texts, f"{name} test reviews"
-    from sentiment_rnn.data.prepare import labelled_texts
-
-    _, (texts, _) = labelled_texts(cfg, data_dir)
-    where = cfg.validation_data or cfg.data
-    return texts[:n], f"validation texts of {os.path.basename(where)}"
+    texts, _, source = validation_reviews(run, n, data_dir)
+    return texts, source
 
 
 def parity(run: Run, model: NumpyReadout, n: int, data_dir=None) -> dict:

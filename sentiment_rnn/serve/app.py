@@ -6,6 +6,7 @@ Routes: `/` the page (static/, no CDN; plots.colour_scale() written in as JSON),
 /v1/models/sentiment-rnn:predict` in TensorFlow Serving's REST shape, `POST /api/trace` (=
 `inspect --json TEXT`, with each word's `index` and at most MAX_UNREAD words not read), `POST
 /api/leave-out` (P with one word left out), `GET /api/model` (= `inspect --json --check 0`),
+`GET /api/memory` (= `inspect --memory --json --reviews 200`, measured once: memory_panel.py),
 `GET /api/run` (settings and the test accuracy from an optional metrics.json), `GET /healthz`,
 `/openapi.json`. Every error is JSON `{"error": "one line"}`; a client's mistake is a 4xx, never
 a 5xx. guard.py bounds what a client may send and who may send it. Never imports TensorFlow.
@@ -26,6 +27,7 @@ from starlette.exceptions import HTTPException
 from sentiment_rnn._version import __version__
 from sentiment_rnn.serve.guard import (BODY_TIMEOUT, HEADERS, MAX_BODY, MAX_IN_FLIGHT, Guard, allowed_hosts,
                        host_warning, uvicorn_config)
+from sentiment_rnn.serve.memory_panel import MemoryPanel
 from sentiment_rnn.serve.bodies import (JSON, BadRequest, LeaveOutRequest, LeaveOutResponse, PredictRequest,
                     PredictResponse, TraceRequest, body_doc, error, load_metrics, message,
                     parse, path_text)
@@ -70,9 +72,10 @@ def _add_error_handlers(app: FastAPI) -> None:
 
 def create_app(model, metrics: dict | None = None, *, host: str = "127.0.0.1",
                max_body: int = MAX_BODY, body_timeout: float = BODY_TIMEOUT,
-               max_in_flight: int = MAX_IN_FLIGHT) -> FastAPI:
+               max_in_flight: int = MAX_IN_FLIGHT, data_dir: str | None = None) -> FastAPI:
     """The ASGI app for a loaded `sentiment_rnn.Model`; `metrics` from `load_metrics`. `host`:
-    the address served, for the names a request's Host may give (webguard.allowed_hosts).
+    the address served, for the names a request's Host may give (webguard.allowed_hosts);
+    `data_dir`: the tfds folder the Memory panel reads the validation reviews from.
     Long because its routes are closures over the loaded model and the JSON rendered once."""
     from sentiment_rnn.evaluation.plots import colour_scale
     from sentiment_rnn.nn.verdict import UNKNOWN, label
@@ -89,7 +92,7 @@ def create_app(model, metrics: dict | None = None, *, host: str = "127.0.0.1",
         JSON(colour_scale()).body + b"</script>")
     app = _App(title="sentiment-rnn", version=__version__, docs_url=None, redoc_url=None,
                default_response_class=JSON,
-               description="A SimpleRNN sentiment model on its NumPy forward pass. The "
+               description="A recurrent sentiment model on its NumPy forward pass. The "
                            "interactive docs pages are off: they load scripts from a CDN.")
     app.guard = {"hosts": allowed_hosts(host), "max_body": max_body,
                  "body_timeout": body_timeout, "max_in_flight": max_in_flight}
@@ -140,6 +143,17 @@ def create_app(model, metrics: dict | None = None, *, host: str = "127.0.0.1",
     def model_overview():
         return Response(overview_json, media_type="application/json")
 
+    panel = MemoryPanel(model.run_dir, data_dir)  # measured once, when first asked
+
+    @app.get("/api/memory", summary="How far back it remembers (= `inspect --memory --json "
+             "--reviews 200`): status idle, computing, done (with the report) or unavailable; "
+             "start=true begins the one measurement")
+    def memory(start: bool = False):
+        state = panel.state(start)
+        if state["report"] is not None:
+            state["report"] = dict(state["report"], model=path_text(state["report"]["model"]))
+        return state
+
     @app.get("/api/run", summary="The run's settings, parameter count and test accuracy")
     def run():
         return Response(run_json, media_type="application/json")
@@ -147,11 +161,13 @@ def create_app(model, metrics: dict | None = None, *, host: str = "127.0.0.1",
     return app
 
 
-def bounded_trace(model, text: str, tokens: list[str] | None = None) -> dict:
+def bounded_trace(model, text: str, tokens: list[str] | None = None,
+                  attributions: bool = True) -> dict:
     """`inspect --json TEXT`'s trace with each row's `index` among the text's words, listing
     every word read but at most MAX_UNREAD of the others (the last ones); `omitted` counts the
     words, cut and dropped ones and out-of-vocabulary words not listed. Costs memory for the
-    rows listed only, whatever the text's length."""
+    rows listed only, whatever the text's length; the attributions cost at most
+    attribution.MAX_STEPS + 1 backward passes over max_len words (`attributions=False`: none)."""
     from sentiment_rnn.text.tokenizer import tokenize
     from sentiment_rnn.text.vocabulary import OOV
 
@@ -161,7 +177,7 @@ def bounded_trace(model, text: str, tokens: list[str] | None = None) -> dict:
     kept = [i for i, id_ in enumerate(ids) if not (c.drop_oov and id_ == OOV)]
     if len(tokens) <= MAX_UNREAD + c.max_len:
         shown = list(range(len(tokens)))
-        report = model.trace(text).to_dict()
+        report = model.trace(text, attributions).to_dict()
     else:
         read = set(kept[-c.max_len:])
         unread = [i for i in range(len(tokens)) if i not in read]
@@ -170,7 +186,7 @@ def bounded_trace(model, text: str, tokens: list[str] | None = None) -> dict:
         if tokenize(" ".join(words)) != words:  # never seen on any Unicode character
             raise BadRequest("this text cannot be traced exactly: its words change when "
                              "joined by spaces")
-        report = model.trace(" ".join(words)).to_dict()
+        report = model.trace(" ".join(words), attributions).to_dict()
         cut = max(0, len(kept) - c.max_len)
         report.update(text=text, cut=cut, truncated=cut > 0)
     rows = report["tokens"]
@@ -195,14 +211,14 @@ def _leave_out(model, text: str, index: int) -> dict:
     tokens = tokenize(text)
     if index >= len(tokens):
         raise BadRequest(f"index {index} is out of range: the text has {len(tokens)} words")
-    whole = bounded_trace(model, text, tokens)
+    whole = bounded_trace(model, text, tokens, attributions=False)
     row = next((r for r in whole["tokens"] if r["index"] == index), None)
     status = row["status"] if row is not None else "dropped" if model.config.drop_oov and \
         model.run.vocab.lookup([tokens[index]])[0] == OOV else "cut"
     rest = tokens[:index] + tokens[index + 1:]
     if tokenize(" ".join(rest)) != rest:  # never seen on any Unicode character; refuse, not guess
         raise BadRequest(f"the word at {index} cannot be left out exactly")
-    part = bounded_trace(model, " ".join(rest), rest)
+    part = bounded_trace(model, " ".join(rest), rest, attributions=False)
     full, without = whole["probability"], part["probability"]
     return {"index": index, "word": tokens[index], "status": status,
             "probability": full, "without": without,

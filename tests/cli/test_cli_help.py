@@ -17,7 +17,7 @@ TRAIN_GROUPS = {
              "--label-column", "--positive", "--negative", "--validation-fraction", "--limit"],
     "Text to ids": ["--vocab-size", "--vocab-method", "--vocab-df-power", "--keep-oov",
                     "--max-len"],
-    "Model": ["--embed-dim", "--units", "--dropout", "--recurrent-dropout"],
+    "Model": ["--cell", "--embed-dim", "--units", "--dropout", "--recurrent-dropout"],
     "Teacher": ["--teacher", "--unlabelled"],
     "Optimisation": ["--epochs", "--batch-size", "--length-buckets", "--learning-rate",
                      "--clipnorm", "--ema-momentum", "--patience", "--seed"],

@@ -1,6 +1,6 @@
 """inspect: the weights, the parity check, the word-by-word trace, its plot and JSON; and that
 the NumPy paths never import TensorFlow. NumPy-vs-Keras parity on padded, unpadded and one-word
-id arrays is in test_numpy_rnn.py; here it is checked through the command on test reviews."""
+id arrays is in test_numpy_rnn.py; here it is checked through the command on validation reviews."""
 
 import json
 import re
@@ -74,11 +74,11 @@ def test_word_ranking_is_each_word_alone_through_predict(trained_run):
         assert min(listed) >= max(others) - 1e-6  # no word left out is better
 
 
-def test_parity_check_on_test_reviews_passes(trained_run, tiny_data_dir):
+def test_parity_check_on_validation_reviews_passes(trained_run, tiny_data_dir):
     result = invoke("inspect", "--model", trained_run, "--check", "5",
                     "--data-dir", tiny_data_dir)
     assert result.exit_code == 0, result.output
-    assert "Parity: NumPy vs Keras on 5 IMDB test reviews: OK" in result.output
+    assert "Parity: NumPy vs Keras on 5 IMDB validation reviews: OK" in result.output
     diff = float(re.search(r"largest \|difference\| in P\(positive\) (\S+) \(limit 1e-05\)",
                            result.output).group(1))
     assert diff < 1e-5
@@ -104,9 +104,9 @@ def test_parity_check_fails_when_the_backward_pass_is_wrong(trained_run, tiny_da
     result = invoke("inspect", "--model", trained_run, "--check", "5", "--data-dir",
                     tiny_data_dir)
     assert result.exit_code == 1
-    assert "Parity: NumPy vs Keras on 5 IMDB test reviews: FAILED" in result.output
+    assert "Parity: NumPy vs Keras on 5 IMDB validation reviews: FAILED" in result.output
     assert re.fullmatch(rf"Error: {re.escape(str(trained_run))}: the NumPy backward pass and "
-                        rf"GradientTape differ by up to {shown} \(relative\) on 5 IMDB test "
+                        rf"GradientTape differ by up to {shown} \(relative\) on 5 IMDB validation "
                         rf"reviews \(limit 1e-05\)", result.output.splitlines()[-1])
 
 
@@ -121,10 +121,11 @@ def test_parity_check_fails_when_weights_npz_disagrees_with_model_keras(run_copy
     (run_copy / "state.json").write_text(json.dumps(state))
     result = invoke("inspect", "--model", run_copy, "--data-dir", tiny_data_dir)
     assert result.exit_code == 1
-    assert "Parity: NumPy vs Keras on 20 IMDB test reviews: FAILED" in result.output
+    assert "Parity: NumPy vs Keras on 12 IMDB validation reviews: FAILED" in result.output
     last = result.output.splitlines()[-1]
     assert re.fullmatch(rf"Error: {re.escape(str(run_copy))}: weights.npz and model.keras "
-                        rf"disagree by up to 0\.\d+ on 20 IMDB test reviews \(limit 1e-05\)", last)
+                        rf"disagree by up to 0\.\d+ on 12 IMDB validation reviews "
+                        rf"\(limit 1e-05\)", last)
 
 
 def test_trace_ends_at_predicts_probability_and_reports_oov_and_cut_words(trained_run):
@@ -153,9 +154,11 @@ def test_trace_table_shows_each_word_where_it_turns_and_the_summary(trained_run)
     boring, last = report["tokens"][1], report["tokens"][-1]
     lines = result.output.splitlines()
     assert lines[4] == "   -  zzz                OOV  dropped (out of vocabulary)"
+    assert lines[3].startswith("   t  word                id  P(pos)   change  IG (logit)  ")
     assert lines[5].startswith(f"   1  boring           {vocab.index['boring']:>5}  "
                                f"{boring['probability']:.4f}  "
-                               f"{boring['probability'] - report['start_probability']:+.4f}  ")
+                               f"{boring['probability'] - report['start_probability']:+.4f}  "
+                               f"{boring['integrated_gradients']:>+10.4f}  ")
     # a turn is marked exactly where the label changes, and this review turns
     labels = ["positive" if report["start_probability"] >= 0.5 else "negative"] + [
         "positive" if t["probability"] >= 0.5 else "negative" for t in report["tokens"][1:]]
@@ -166,9 +169,16 @@ def test_trace_table_shows_each_word_where_it_turns_and_the_summary(trained_run)
     assert "\x1b[" not in result.output
     assert lines[9].startswith(f"   5  loved            {vocab.index['loved']:>5}  "
                                f"{last['probability']:.4f}  ")
-    assert lines[-4:-1] == ["Out of vocabulary: zzz (dropped)",
-                            "Cut to max_len: no (5 of 12 words read)", lines[-2]]
-    assert lines[-2].startswith("Largest moves: ")
+    a = report["attribution"]
+    assert lines[-6:-1] == ["Out of vocabulary: zzz (dropped)",
+                            "Cut to max_len: no (5 of 12 words read)", lines[-4],
+                            "IG (logit): integrated gradients, each word's share of logit(text) "
+                            "- logit(zero word vectors)",
+                            f"Completeness: IG sum {a['ig_sum']:+.4f}, logit {a['logit']:+.4f} - "
+                            f"baseline {a['baseline_logit']:+.4f} = "
+                            f"{a['logit'] - a['baseline_logit']:+.4f}: off by "
+                            f"{a['relative_error']:.2%} (ok, {a['steps']} steps)"]
+    assert lines[-4].startswith("Largest moves: ")
     assert lines[-1] == (f"P(positive) = {last['probability']:.4f} -> positive  "
                          f"(what `sentiment-rnn predict` gives)")
     assert "\x1b[32m" in inspecting.format_trace(report, color=True)
@@ -186,18 +196,25 @@ def test_json_has_exactly_these_keys(trained_run):
     result = invoke("inspect", "--model", trained_run, "--json", "zzz great and boring")
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
-    assert set(report) == {"model", "text", "max_len", "drop_oov", "units", "start_probability",
-                           "probability", "label", "tokens", "oov_words", "truncated", "cut"}
+    assert report["cell"] == "simple"
+    assert set(report) == {"model", "cell", "text", "max_len", "drop_oov", "units",
+                           "start_probability",
+                           "probability", "label", "tokens", "oov_words", "truncated", "cut",
+                           "attribution"}
     assert [set(t) for t in report["tokens"]] == [{"word", "id", "oov", "status", "step", "h",
-                                                   "probability"}] * 4
+                                                   "probability", "grad_x_input",
+                                                   "integrated_gradients"}] * 4
     assert report["tokens"][0] == {"word": "zzz", "id": 1, "oov": True, "status": "dropped",
-                                   "step": None, "h": None, "probability": None}
+                                   "step": None, "h": None, "probability": None,
+                                   "grad_x_input": None, "integrated_gradients": None}
+    assert set(report["attribution"]) == {"baseline_logit", "logit", "ig_sum", "relative_error",
+                                          "steps", "ok"}
     assert len(report["tokens"][3]["h"]) == 6
 
     result = invoke("inspect", "--model", trained_run, "--json", "--check", "0")
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
-    assert set(report) == {"model", "weights", "memory", "parity", "words"}
+    assert set(report) == {"model", "cell", "weights", "memory", "parity", "words"}
     assert list(report["weights"]) == list(NAMES)
     assert report["weights"]["W_hh"]["shape"] == [6, 6]
     assert [set(w) for w in report["weights"].values()] == [{"shape", "params", "norm",
@@ -273,3 +290,25 @@ print(sorted(m for m in sys.modules if m.split(".")[0] in ("tensorflow", "keras"
                          cwd=Path(__file__).parents[2], timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.splitlines()[-1] == "[]"
+
+
+def test_an_lstm_trace_shows_its_cell_state(lstm_run):
+    """Every word read carries h_t and, for an LSTM, c_t: the NumPy pass's own states."""
+    from sentiment_rnn.inspection.trace import load
+
+    result = invoke("inspect", "--model", lstm_run, "--json", "great and boring zzz film")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["cell"] == "lstm"
+    read = [t for t in report["tokens"] if t["status"] == "read"]
+    run, model = load(lstm_run)
+    ids = np.array([[t["id"] for t in read]])
+    np.testing.assert_allclose([t["c"] for t in read], model.cell_states(ids)[0], rtol=0,
+                               atol=1e-12)
+    np.testing.assert_allclose([t["h"] for t in read], model.hidden_states(ids)[0], rtol=0,
+                               atol=1e-12)
+    table = invoke("inspect", "--model", lstm_run, "great and boring zzz film").output
+    assert "c_t (clipped to ±1)" in table.splitlines()[3]
+    overview = invoke("inspect", "--model", lstm_run, "--check", "0").output
+    assert "Embedding -> LSTM -> Dense(sigmoid)" in overview
+    assert "W_hf       forget gate, h_{t-1} -> f_t" in overview

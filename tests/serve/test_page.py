@@ -110,6 +110,44 @@ def test_the_chips_use_the_python_colour_scale(browser_ready, trained_run, tmp_p
         assert a == pytest.approx(want[3], abs=0.5 / 255 + 0.002), (css, change)  # 8-bit alpha
 
 
+def test_the_second_colouring_is_by_integrated_gradients(browser_ready, trained_run, tmp_path):
+    """The toggle recolours the same words by each word's integrated gradients (logit, fully
+    opaque at IG_FULL), says so in the legend with the completeness check, and goes back."""
+    from selenium.webdriver.common.by import By
+
+    from sentiment_rnn.evaluation.plots import IG_FULL, MOVE_FULL
+
+    text = "great superb fun, then boring awful dull"
+    colours = ("return [...document.querySelectorAll('#words button.word')].map((b) => "
+               "[getComputedStyle(b).backgroundColor, b.getAttribute('aria-label')])")
+    with serving(trained_run) as base, chromium(tmp_path / "profile") as driver:
+        driver.get(base + "/?text=" + text.replace(" ", "%20"))
+        trace = wait_for(driver, base, text)
+        by_move = driver.execute_script(colours)
+        assert not driver.find_element(By.ID, "legend-ig").is_displayed()
+        assert "integrated gradients" in driver.execute_script(
+            "return document.getElementById('by-ig').labels[0].textContent")
+        driver.find_element(By.ID, "by-ig").click()
+        by_ig = driver.execute_script(colours)
+        legend = driver.find_element(By.ID, "legend-ig")
+        check = driver.find_element(By.ID, "ig-check")
+        assert legend.is_displayed() and not driver.find_element(By.ID, "legend-move").is_displayed()
+        assert check.is_displayed() and f"{trace['attribution']['ig_sum']:+.4f}".replace(
+            "-", "\u2212") in check.text and "1.00 logit" in legend.text
+        driver.find_element(By.ID, "by-move").click()
+        assert driver.execute_script(colours) == by_move  # and back
+    read = [r for r in trace["tokens"] if r["status"] == "read"]
+    igs = [r["integrated_gradients"] for r in read]
+    assert any(ig > 0 for ig in igs) and any(ig < 0 for ig in igs)
+    assert [c for c, _ in by_ig] != [c for c, _ in by_move]  # a second colouring
+    for (css, aria), ig in zip(by_ig, igs):
+        r, g, b, a = [float(x) for x in re.findall(r"[\d.]+", css)] + [1.0] * (css[:4] != "rgba")
+        want = move_colour(ig * MOVE_FULL / IG_FULL)  # the same scale, full at IG_FULL
+        assert (r, g, b) == want[:3], (css, ig)  # a positive IG green, a negative one red
+        assert a == pytest.approx(want[3], abs=0.5 / 255 + 0.002), (css, ig)
+        assert aria.endswith(f"integrated gradients {ig:+.4f}".replace("-", "\u2212"))
+
+
 def test_a_visitor_sees_no_path_and_no_command(browser_ready, trained_run, tmp_path):
     from selenium.webdriver.common.by import By
 

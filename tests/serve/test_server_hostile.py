@@ -237,10 +237,10 @@ class Held:
     def __getattr__(self, name):
         return getattr(self._model, name)
 
-    def trace(self, words):
+    def trace(self, words, attributions=True):
         self.entered.set()
         assert self.release.wait(20)
-        return self._model.trace(words)
+        return self._model.trace(words, attributions)
 
 
 def test_past_the_limit_of_requests_in_flight_a_503_at_once(model):

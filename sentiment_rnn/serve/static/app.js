@@ -102,15 +102,17 @@
         words.append(span, " ");
         return;
       }
-      const change = row.probability - prev;
+      const change = row.probability - prev, ig = row.integrated_gradients;
       prev = row.probability;
-      const b = node("button", "word read" + (Charts.strongMove(change) ? " strong" : ""), row.word);
+      const b = node("button", "word read", row.word);
       b.type = "button";
-      b.style.background = Charts.moveColour(change);
       b.dataset.index = row.index;
       b.dataset.t = read.length;
-      b.title = `P(positive) ${row.probability.toFixed(4)} (${signed(change)}); click to leave it out`;
-      b.setAttribute("aria-label", `${row.word}: ${signed(change)}, P(positive) ${row.probability.toFixed(4)}`);
+      b.dataset.change = change;
+      const igText = ig === null || ig === undefined ? "" : `, integrated gradients ${signed(ig)}`;
+      if (igText) b.dataset.ig = ig;
+      b.title = `P(positive) ${row.probability.toFixed(4)} (${signed(change)})${igText}; click to leave it out`;
+      b.setAttribute("aria-label", `${row.word}: ${signed(change)}, P(positive) ${row.probability.toFixed(4)}${igText}`);
       words.append(b, " ");
       read.push(row);
     });
@@ -119,8 +121,28 @@
       (dropped ? `, ${plural(dropped, "word", "words")} not in the vocabulary` : "") +
       (r.cut ? `, ${plural(r.cut, "word", "words")} cut (max_len ${r.max_len})` : "") +
       (p === null ? ": no word the model knows, so no probability" : "");
+    const a = r.attribution;
+    $("ig-check").textContent = a ? `Integrated gradients add up to ${signed(a.ig_sum)}; ` +
+      `logit(review) − logit(zero word vectors) = ${signed(a.logit - a.baseline_logit)}: off by ` +
+      `${(a.relative_error * 100).toFixed(2)}%${a.ok ? "" : ", over 1%"} (${a.steps} steps).` : "";
     $("leave").textContent = "";
+    paintWords();
     drawCharts();
+  }
+
+  // The words read, coloured by the chosen measure: the move of P(positive), or the integrated
+  // gradients (logit; a word without them shows the floor colour).
+  function paintWords() {
+    const byIg = $("by-ig").checked;
+    for (const b of document.querySelectorAll("#words button.word")) {
+      const value = byIg ? +(b.dataset.ig || 0) : +b.dataset.change;
+      const full = byIg ? Charts.igFull : undefined;
+      b.style.background = Charts.moveColour(value, full);
+      b.classList.toggle("strong", Charts.strongMove(value, full));
+    }
+    $("legend-move").hidden = byIg;
+    $("legend-ig").hidden = !byIg;
+    $("ig-check").hidden = !byIg || !$("ig-check").textContent;
   }
 
   function drawCharts() {
@@ -170,6 +192,7 @@
     if (b) Charts.highlight([$("line"), $("heat")], +b.dataset.t);
   });
   box.addEventListener("input", schedule);
+  for (const id of ["by-move", "by-ig"]) $(id).addEventListener("change", paintWords);
   $("examples").addEventListener("click", (e) => { // an example review: fill the box, read it
     const b = e.target.closest("button.example");
     if (!b) return;
@@ -191,7 +214,7 @@
       const [m, run] = await Promise.all([api("/api/model"), api("/api/run")]);
       const c = run.config;
       $("m-name").textContent = named(run.model); // no path of the serving machine
-      $("m-arch").textContent = `Embedding(${c.vocab_size}, ${c.embed_dim}) → SimpleRNN(${c.units})` +
+      $("m-arch").textContent = `Embedding(${c.vocab_size}, ${c.embed_dim}) → ${({simple: "SimpleRNN", gru: "GRU", lstm: "LSTM"})[c.cell] || "SimpleRNN"}(${c.units})` +
         ` → Dense(1, sigmoid); reads the last ${c.max_len} words` +
         (c.drop_oov ? ", drops unknown words" : ", unknown words as <oov>");
       $("m-params").textContent = run.parameters.toLocaleString("en");

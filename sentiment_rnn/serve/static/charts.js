@@ -30,17 +30,18 @@ const Charts = (() => {
 
   const rgba = (c, a) => `rgba(${c.join(",")},${a})`;
 
-  function opacity(change) {
-    return SCALE.floor + (1 - SCALE.floor) * Math.sqrt(Math.min(1, Math.abs(change) / SCALE.full));
+  function opacity(change, full) {
+    return SCALE.floor + (1 - SCALE.floor) * Math.sqrt(Math.min(1, Math.abs(change) / full));
   }
 
-  // A change in P(positive) -> the up or down colour, as opaque as the move is large.
-  function moveColour(change) {
-    return rgba(change >= 0 ? SCALE.up : SCALE.down, opacity(change).toFixed(3));
+  // A change in P(positive) -> the up or down colour, as opaque as the move is large; `full`
+  // (default SCALE.full) is the size drawn fully opaque: SCALE.ig_full for integrated gradients.
+  function moveColour(change, full = SCALE.full) {
+    return rgba(change >= 0 ? SCALE.up : SCALE.down, opacity(change, full).toFixed(3));
   }
 
-  function strongMove(change) {
-    return +opacity(change).toFixed(3) >= SCALE.white_text;
+  function strongMove(change, full = SCALE.full) {
+    return +opacity(change, full).toFixed(3) >= SCALE.white_text;
   }
 
   // h in [-1, 1] -> state_low (negative), white (0), state_high (positive).
@@ -64,6 +65,7 @@ const Charts = (() => {
       n.style.background = `linear-gradient(90deg, ${stateColour(-1)}, #fff, ${stateColour(1)})`;
     }
     for (const n of document.querySelectorAll(".full")) n.textContent = SCALE.full.toFixed(2);
+    for (const n of document.querySelectorAll(".ig-full")) n.textContent = SCALE.ig_full.toFixed(2);
   }
 
   // The words read in rows that fit the host's width: [{first, words}], and the column width.
@@ -181,5 +183,5 @@ const Charts = (() => {
     }
   }
 
-  return { moveColour, strongMove, paint, line, heatmap, highlight };
+  return { moveColour, strongMove, paint, line, heatmap, highlight, igFull: SCALE.ig_full };
 })();
