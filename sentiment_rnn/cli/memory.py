@@ -13,11 +13,15 @@ from pathlib import Path
 import click
 
 
-def check_plot_path(path: Path | None) -> None:
-    """Fail before the measuring starts when the picture could not be written."""
+def check_plot_path(path: Path | None, run_dir: Path | None = None) -> None:
+    """Fail before the measuring starts when the picture could not be written, or would land
+    inside the run folder (whose files, learning_curves.png among them, are training's)."""
     if path is None:
         return
     folder = path.parent if str(path.parent) else Path(".")
+    if run_dir is not None and folder.resolve().is_relative_to(Path(run_dir).resolve()):
+        raise click.BadParameter(f"{path} is inside the run folder {run_dir}; write the "
+                                 f"picture elsewhere", param_hint="--plot")
     if path.is_dir():
         raise click.BadParameter(f"{path} is a folder", param_hint="--plot")
     if folder.exists() and not folder.is_dir():
@@ -35,7 +39,7 @@ def inspect_memory(run_dir: Path, data_dir, reviews: int, plot: Path | None,
     from sentiment_rnn.inspection.trace import load
     from sentiment_rnn.text.terminal import echo_text
 
-    check_plot_path(plot)
+    check_plot_path(plot, run_dir)
     run, model = load(run_dir)
     report = memory(run, model, reviews, data_dir)
     if plot is not None:

@@ -177,7 +177,7 @@ def memory(run, model, reviews: int = DEFAULT_REVIEWS, data_dir=None, probe: boo
 
 
 def _number(value, spec: str) -> str:
-    return "-" if value is None else format(value, spec)
+    return format("-", ">" + spec.split(".")[0]) if value is None else format(value, spec)
 
 
 def _half_life_text(curve: dict) -> str:
@@ -216,7 +216,8 @@ def format_memory(report: dict) -> str:
                          f"{_number(row['positive'], '8.3f')}  "
                          f"{_number(row['negative'], '8.3f')}  {row['sentences']:>9,}")
         words = ", ".join(n["word"] for n in probe["neutral_words"][:10])
-        lines.append(f"Neutral words (first 10 of {len(probe['neutral_words'])}): {words}")
+        lines.append(f"Neutral words (first {min(10, len(probe['neutral_words']))} of "
+                     f"{len(probe['neutral_words'])}): {words}")
         if probe["left_out"]:
             lines.append(f"At k = {', '.join(map(str, probe['left_out']))} some sentences with "
                          f"the k words do not fit in max_len {report['max_len']}: left out")

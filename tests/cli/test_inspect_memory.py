@@ -66,6 +66,8 @@ def test_the_table_shows_each_grid_k_the_half_lives_and_the_probe(trained_run, t
     for line, row in zip(lines[start + 1:], report["probe"]["rows"]):
         assert line.split() == [str(row["k"]), *("-" if row[key] is None else f"{row[key]:.3f}"
                                                  for key in keys), str(row["sentences"])]
+        assert len(line) == len(lines[start])  # columns aligned, "-" included
+    assert any(row["accuracy"] is None for row in report["probe"]["rows"])  # max_len 12: k >= 20
     assert lines[-1] == f"Plot: {plot}"
     assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and plot.stat().st_size > 10_000
 
@@ -98,6 +100,18 @@ def test_an_unwritable_plot_path_is_one_line(trained_run, tiny_data_dir, tmp_pat
     assert not os.path.exists(plot)
 
 
+def test_the_plot_never_lands_in_the_run_folder(run_copy, tiny_data_dir):
+    """learning_curves.png is training's: a --plot there is refused before any measuring."""
+    before = (run_copy / "learning_curves.png").read_bytes()
+    result = invoke("inspect", "--model", run_copy, "--memory", "--reviews", "2",
+                    "--data-dir", tiny_data_dir, "--plot", run_copy / "learning_curves.png")
+    assert result.exit_code == 2
+    assert result.output.splitlines()[-1].startswith(
+        f"Error: Invalid value for --plot: {run_copy / 'learning_curves.png'} is inside the run "
+        f"folder {run_copy}; write the picture elsewhere")
+    assert (run_copy / "learning_curves.png").read_bytes() == before
+
+
 def test_a_folder_that_is_not_a_run_is_one_line(tmp_path):
     result = invoke("inspect", "--model", tmp_path, "--memory")
     assert result.exit_code == 1 and len(result.output.splitlines()) == 1
@@ -112,3 +126,17 @@ def test_model_memory_gives_the_same_report(trained_run, tiny_data_dir, report):
     assert got.plot().axes  # a matplotlib Figure with its axes
     with pytest.raises(ValueError, match="at least 1"):
         sr.load(trained_run).memory(reviews=0)
+
+
+def test_the_probe_draws_its_neutral_words_from_the_training_part(report, trained_run,
+                                                                   tiny_data_dir):
+    """The docs' rule: neutral words from the run's training part only, never the validation
+    reviews the probe is measured on (which give other words on the tiny data)."""
+    from sentiment_rnn.inspection.probe import neutral_words
+    from sentiment_rnn.inspection.validation import run_parts
+
+    run, _ = load(trained_run)
+    parts = run_parts(run, tiny_data_dir)
+    assert report["probe"]["neutral_words"] == neutral_words(run.vocab, *parts.train)
+    assert report["probe"]["neutral_words"] != neutral_words(run.vocab, *parts.validation)
+    assert report["probe"]["of_reviews"] == 5

@@ -196,3 +196,17 @@ def test_the_api_and_the_json_carry_the_attributions(trained_run):
                                        "zzz great fun but boring"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["attribution"] == pytest.approx(report["attribution"])
+
+
+def test_each_read_word_carries_its_own_attribution_in_order(trained_run):
+    """The trace's rows hold attribute()'s values word by word: a shuffled or reversed column
+    (whose sum is the same) or the two columns swapped must fail."""
+    model = sr.load(trained_run)
+    report = trace(trained_run, "zzz great fun but boring and dull")
+    read = [r for r in report["tokens"] if r["status"] == "read"]
+    ids = np.array([r["id"] for r in read])
+    assert ids.tolist() == model.ids("zzz great fun but boring and dull")
+    a = attribute(model.weights, ids)
+    assert a["ig"] != a["ig"][::-1] and a["ig"] != pytest.approx(a["grad_x_input"], rel=1e-3)
+    assert [r["integrated_gradients"] for r in read] == pytest.approx(a["ig"], rel=1e-12)
+    assert [r["grad_x_input"] for r in read] == pytest.approx(a["grad_x_input"], rel=1e-12)

@@ -129,3 +129,34 @@ def test_memory_on_a_file_run_never_imports_tensorflow(tmp_path):
                           timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     assert done.stdout.split() == ["validation", "texts", "of", "reviews.csv", "10", "[]"]
+
+
+def test_a_label_changed_since_training_is_refused(tmp_path):
+    """The same texts in the same order, one validation label flipped: only the labels' sha256
+    can tell, and it must."""
+    import csv
+
+    train = write_csv(tmp_path / "train.csv", tiny_corpus(60))
+    rows = tiny_corpus(10, offset=60)
+
+    def write_val(labels):
+        with open(tmp_path / "val.csv", "w", newline="", encoding="utf-8") as f:
+            writer = csv.writer(f)
+            writer.writerow(["review", "sentiment"])
+            for (text, _), y in zip(rows, labels):  # the file's order, never re-sorted
+                writer.writerow([text, ["negative", "positive"][y]])
+        return tmp_path / "val.csv"
+
+    labels = [y for _, y in rows]
+    val = write_val(labels)
+    config = TrainConfig(data=str(train), validation_data=str(val), **SMALL)
+    run, _, _ = prepared_run(tmp_path / "run", config)
+    texts, before, _ = validation_reviews(run)
+    write_val([1 - labels[0], *labels[1:]])
+    from sentiment_rnn.data.prepare import labelled_texts
+
+    _, (now, after) = labelled_texts(run.config)  # read again, unchecked
+    assert now == texts and int(np.sum(np.asarray(after) != before)) == 1  # only one label
+    with pytest.raises(DataFileError, match="the validation labels read now differ from "
+                                            "training's: the data has changed"):
+        validation_reviews(run)

@@ -124,3 +124,29 @@ def test_the_lstm_gates_are_in_keras_order():
     assert np.all(m.b_o == -30.0) and np.all(m.b_f == 0.0)
     assert np.max(np.abs(m.hidden_states(np.array([[3, 8, 2]])))) < 1e-10
     assert np.max(np.abs(m.cell_states(np.array([[3, 8, 2]])))) > 1e-3
+
+
+@pytest.mark.parametrize("cell, keras_order", [("lstm", "ifgo"), ("gru", "zrn")])
+def test_each_gate_is_cut_from_its_own_block_of_keras_kernels(cell, keras_order):
+    """Keras' documented order (LSTM i, f, c, o; GRU z, r, h), written here, not read from the
+    code: block j of the kernel, recurrent kernel and bias (a GRU's two bias rows: input, then
+    recurrent) must land in the arrays of gate j. Parity alone cannot see a consistent mislabel
+    (the input gate saved as W_xf and computed as the forget gate)."""
+    model = build_model(TrainConfig(cell=cell, vocab_size=20, embed_dim=5, units=4))
+    weights = model.get_weights()
+    for j in range(len(keras_order)):
+        weights[1][:, 4 * j:4 * j + 4] = j + 1
+        weights[2][:, 4 * j:4 * j + 4] = 10 * (j + 1)
+        weights[3][..., 4 * j:4 * j + 4] = 100 * (j + 1)
+    if cell == "gru":
+        weights[3][1] *= -1  # the recurrent bias row
+    model.set_weights(weights)
+    arrays = weight_arrays(model)
+    for j, gate in enumerate(keras_order):
+        assert np.all(arrays[f"W_x{gate}"] == j + 1)
+        assert np.all(arrays[f"W_h{gate}"] == 10 * (j + 1))
+        if cell == "gru":
+            assert np.all(arrays[f"b_x{gate}"] == 100 * (j + 1))
+            assert np.all(arrays[f"b_h{gate}"] == -100 * (j + 1))
+        else:
+            assert np.all(arrays[f"b_{gate}"] == 100 * (j + 1))

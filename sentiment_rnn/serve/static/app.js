@@ -218,6 +218,9 @@
         ` → Dense(1, sigmoid); reads the last ${c.max_len} words` +
         (c.drop_oov ? ", drops unknown words" : ", unknown words as <oov>");
       $("m-params").textContent = run.parameters.toLocaleString("en");
+      const gated = {gru: "a GRU: its update gate z_t decides, word by word, how much of h_{t−1} to keep",
+                     lstm: "an LSTM: its forget gate f_t decides, word by word, how much of the cell state c_{t−1} to keep"}[c.cell];
+      if (gated) $("intro").textContent = `How ${gated}; P(positive) = σ(h_t W_hy + b_y) after each word.`;
       const ev = run.evaluation, acc = $("m-acc");
       acc.textContent = ev ? `${(ev.accuracy * 100).toFixed(2)}%` : "not evaluated";
       if (ev) {
