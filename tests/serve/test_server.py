@@ -248,3 +248,18 @@ def test_serve_prints_the_url_answers_and_stops_on_ctrl_c(trained_run):
     finally:
         proc.kill()
     assert proc.returncode == 0 and out.strip() == "Stopped." and err == ""
+
+
+def test_an_lstm_run_is_served_on_its_numpy_pass(lstm_run):
+    """Every route a page reads works for a gated cell: the predictions are the CLI's, the
+    trace carries c_t, the model report names the LSTM's gates; no TensorFlow is needed."""
+    lstm = TestClient(create_app(sr.load(lstm_run)), base_url=BASE, headers=JSON_TYPE)
+    body = lstm.post(PREDICT_PATH, json={"instances": TEXTS}).json()
+    rows = cli_json("predict", "--model", str(lstm_run), "--json", *TEXTS)
+    assert body["predictions"] == [r["probability"] for r in rows]
+    trace = lstm.post("/api/trace", json={"text": TEXTS[0]}).json()
+    read = [t for t in trace["tokens"] if t["status"] == "read"]
+    assert trace["cell"] == "lstm" and read and all(len(t["c"]) == 6 for t in read)
+    report = lstm.get("/api/model").json()
+    assert report["cell"] == "lstm" and "W_hf" in report["weights"]
+    assert lstm.get("/api/run").json()["config"]["cell"] == "lstm"
