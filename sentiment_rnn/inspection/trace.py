@@ -40,9 +40,11 @@ def trace(run_dir, text: str, loaded=None, attributions: bool = True) -> dict:
     read = kept[-cfg.max_len:]  # token positions the model reads, one per time step
     seq = [ids[i] for i in read]
     assert seq == to_ids(tokens, run.vocab, cfg.max_len, cfg.drop_oov)  # what predict reads
-    states = model.hidden_states(np.array([seq or [0]]))[0]  # (time, units)
-    # an LSTM's memory c_t beside h_t; other cells have none
-    cells = model.cell_states(np.array([seq or [0]]))[0] if model.CELL == "lstm" else None
+    rows_ids = np.array([seq or [0]])
+    if model.CELL == "lstm":  # an LSTM's memory c_t beside h_t, from the same loop
+        states, cells = (part[0] for part in model.states(rows_ids))  # (time, units) each
+    else:  # other cells have no c_t
+        states, cells = model.hidden_states(rows_ids)[0], None  # (time, units)
     probs = model.output(states)  # (time,): P(positive | words so far)
     start = float(model.output(np.zeros(cfg.units)))  # h_0 = 0: sigmoid(b_y)
     found = attribute(model, np.array(seq)) if attributions and seq else None

@@ -77,6 +77,12 @@ class NumpyLSTM(NumpyReadout):
         """Every cell state: (batch, time) ids -> (batch, time, units) c_t."""
         return self._steps(ids, x)[1]["c"]
 
+    def states(self, ids: np.ndarray, x: np.ndarray | None = None
+               ) -> tuple[np.ndarray, np.ndarray]:
+        """Every h_t and every c_t from one run of the loop (the trace shows both)."""
+        kept = self._steps(ids, x)[1]
+        return kept["h"], kept["c"]
+
     def gradients(self, ids: np.ndarray, x: np.ndarray | None = None
                   ) -> tuple[np.ndarray, np.ndarray]:
         """Backpropagation through time: d logit / d x_t, (batch, time, embed_dim), and
