@@ -26,9 +26,26 @@ from sentiment_rnn.files.readers import read_labelled
 from sentiment_rnn.evaluation.short_texts import short_texts
 from sentiment_rnn.training.train import train
 
+import snippets  # benchmarks/snippets.py, beside this file
+
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
-LEVERS = {
+# 0.3.0's and 0.4.0's rows read whole texts only and kept no word list (BEFORE_0_5)
+OLD = {"vocab_keep": (), "teacher_sentences": 0}
+LEVERS_0_5 = {
+    "default: everyday words kept in the vocabulary; the teacher learns two sentences of each "
+    "training review too, and labels two sentences of each review for the RNN": {},
+    "0.4.0's default (no word list, whole reviews only)": OLD,
+    "everyday words kept, whole reviews only": {"teacher_sentences": 0},
+    "everyday words kept, two sentences of each unlabelled review (the teacher learns "
+    "reviews only)": {"labelled_sentences": False},
+    "everyday words kept, four sentences of each unlabelled review (the teacher learns "
+    "reviews only)": {"labelled_sentences": False, "teacher_sentences": 4},
+    "sentence vocabulary (label-aware over sentences), df ** 1": {"vocab_unit": "sentence",
+                                                                  "vocab_df_power": 1.0},
+    "pair-aware vocabulary (a word scores as its best pair too)": {"vocab_method": "pair-aware"},
+}
+LEVERS_0_3 = {
     "default (NB-weighted TF-IDF teacher on the unlabelled split, weight average 0.99, "
     "label-aware vocabulary with df ** 0.75, OOV dropped, last 200 ids, Adam 1e-3, clipnorm 1, "
     "batch 128, length buckets)": {},  # the df power and the average follow the teacher
@@ -45,6 +62,7 @@ LEVERS = {
     "teacher, learning rate 5e-4, patience 3": {"learning_rate": 5e-4, "patience": 3},
     "teacher, max-len 400": {"max_len": 400},
 }
+LEVERS = {**LEVERS_0_5, **{name: {**OLD, **changes} for name, changes in LEVERS_0_3.items()}}
 
 
 def accuracy(probs: np.ndarray, labels: np.ndarray) -> float:
@@ -58,43 +76,49 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[42])
     parser.add_argument("--only", nargs="*", help="substrings of lever names to run")
     parser.add_argument("--out", type=Path, help="append JSON lines of results here")
+    parser.add_argument("--keep", type=Path, help="keep each run folder in this folder")
+    parser.add_argument("--no-snippets", action="store_true",
+                        help="leave out the VADER sentences (benchmarks/snippets.py)")
     args = parser.parse_args()
     short, short_y = short_texts(TrainConfig())  # the same validation part for every lever
-    examples = read_labelled(EXAMPLES / "reviews.csv")
-    negation = read_labelled(EXAMPLES / "negation.csv")
-    print(f"short-text check: {len(short_y):,} last sentences; examples: {len(examples.labels)}; "
-          f"negation and contrast: {len(negation.labels)}")
-    print("| lever | seed | best val. accuracy | short texts | examples | negation | best epoch "
-          "| epochs run | train time (s) |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    checks = {name: read_labelled(EXAMPLES / f"{name}.csv")
+              for name in ("reviews", "negation", "contrast")}
+    checks = {name: (found.texts, np.asarray(found.labels)) for name, found in checks.items()}
+    if not args.no_snippets:
+        checks.update(snippets.load())
+    print(f"short-text check: {len(short_y):,} last sentences; "
+          + "; ".join(f"{name}: {len(ys):,}" for name, (_, ys) in checks.items()))
+    print("| lever | seed | best val. accuracy | short texts | "
+          + " | ".join(checks) + " | best epoch | epochs run | train time (s) |")
+    print("|---" * (7 + len(checks)) + "|")
     for name, changes in LEVERS.items():
         if args.only and not any(s in name for s in args.only):
             continue
         for seed in args.seeds:
             config = TrainConfig(seed=seed, **changes)
             with tempfile.TemporaryDirectory() as tmp:
+                folder = args.keep / f"{_slug(name)}-{seed}" if args.keep else Path(tmp) / "run"
                 started = time.perf_counter()
-                result = train(config, Path(tmp) / "run", models_dir=Path(tmp) / "models",
+                result = train(config, folder, models_dir=Path(tmp) / "models",
                                echo=lambda *a: None, verbose=0)
                 seconds = time.perf_counter() - started
                 model = Predictor(result.run_dir)
-                short_acc = accuracy(model.predict(short), short_y)
-                example_acc = accuracy(model.predict(examples.texts), examples.labels)
-                negation_acc = accuracy(model.predict(negation.texts), negation.labels)
+                scores = {k: round(accuracy(model.predict(texts), ys), 4)
+                          for k, (texts, ys) in {"short texts": (short, short_y),
+                                                 **checks}.items()}
             row = {"lever": name, "seed": seed, "val_accuracy": result.best_val_accuracy,
-                   "short_text_accuracy": round(short_acc, 4),
-                   "examples_accuracy": round(example_acc, 4),
-                   "negation_accuracy": round(negation_acc, 4),
-                   "best_epoch": result.best_epoch, "epochs": result.epochs_run,
+                   **scores, "best_epoch": result.best_epoch, "epochs": result.epochs_run,
                    "seconds": round(seconds, 1)}
-            print(f"| {name} | {seed} | {row['val_accuracy']:.4f} | {short_acc:.4f} | "
-                  f"{example_acc:.4f} | {negation_acc:.4f} | {row['best_epoch']} | "
-                  f"{row['epochs']} | "
-                  f"{row['seconds']} |", flush=True)
+            print(f"| {name} | {seed} | {row['val_accuracy']:.4f} | "
+                  + " | ".join(f"{v:.4f}" for v in scores.values())
+                  + f" | {row['best_epoch']} | {row['epochs']} | {row['seconds']} |", flush=True)
             if args.out:
                 with args.out.open("a") as f:
                     f.write(json.dumps(row) + "\n")
 
+
+def _slug(name: str) -> str:
+    return "-".join("".join(c if c.isalnum() else " " for c in name).split())[:60]
 
 if __name__ == "__main__":
     sys.exit(main())

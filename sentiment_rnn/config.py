@@ -9,11 +9,12 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
+import unicodedata
 from dataclasses import dataclass, fields
 
 from sentiment_rnn.errors import ConfigError
 
-VOCAB_METHODS = ("label-aware", "frequency")
+VOCAB_METHODS = ("label-aware", "pair-aware", "frequency")
 # the recurrent layer: SimpleRNN (the seed's, the default), GRU (Keras' reset_after=True) or LSTM
 CELLS = ("simple", "gru", "lstm")
 CELL_NAMES = {"simple": "SimpleRNN", "gru": "GRU", "lstm": "LSTM"}  # Keras' names, for display
@@ -26,6 +27,25 @@ DEFAULT_EMA = 0.99  # the weight average's momentum when a teacher is used
 DF_POWER = {"teacher": 0.75, "none": 0.5}
 # settings added in 0.3.0, as a run saved without them was trained
 BEFORE_0_3 = {"teacher": "none", "ema_momentum": None, "vocab_df_power": 0.5}
+# settings added in 0.5.0, as a run saved without them was trained
+BEFORE_0_5 = {"vocab_keep": (), "teacher_sentences": 0, "labelled_sentences": False,
+              "vocab_unit": "review"}
+# what the label-aware vocabulary counts as a document: each text, or each of its sentences
+VOCAB_UNITS = ("review", "sentence")
+# words a person expects a sentiment model to read, kept in the vocabulary whatever their
+# score (those that occur in the training part): negations and contrasts, whose meaning is in
+# the words around them, and the plain words of a verdict. `good` is in about as many negative
+# as positive IMDB reviews ("not good"), so a label-aware score alone leaves it out
+# (docs/levers.md)
+EVERYDAY_WORDS = (
+    "not", "no", "never", "nothing", "none", "nobody", "nor", "neither", "without", "hardly",
+    "barely", "but", "however", "although", "though", "yet", "despite", "dont", "didnt",
+    "doesnt", "isnt", "wasnt", "arent", "werent", "cant", "couldnt", "wont", "wouldnt",
+    "good", "bad", "great", "best", "worst", "better", "worse", "boring", "love", "loved",
+    "hate", "hated", "like", "liked", "enjoy", "enjoyed", "fun", "funny", "waste", "awful",
+    "terrible", "excellent", "amazing", "wonderful", "perfect", "poor", "dull", "recommend",
+    "brilliant", "beautiful", "fantastic", "horrible", "stupid", "disappointing", "very",
+    "really", "too", "all")
 MAX_PARAMETERS = 50_000_000  # model weights: beyond them a run would not fit in memory
 
 
@@ -72,6 +92,7 @@ BOUNDS = {
     "dropout": Bound(float, 0, 1, high_open=True),
     "recurrent_dropout": Bound(float, 0, 1, high_open=True),
     "vocab_df_power": Bound(float, 0, 2, optional=True),
+    "teacher_sentences": Bound(int, 0, 1000),
     "epochs": Bound(int, 1, 10_000),
     "batch_size": Bound(int, 1, 65_536),
     "learning_rate": Bound(float, 0, 10, low_open=True),
@@ -111,11 +132,18 @@ class TrainConfig:
     negative: tuple = ()  # label values read as negative
     unlabelled: str | None = None  # a file of unlabelled texts for the teacher (with data)
     teacher: str = "tfidf-nb"  # labels unlabelled texts for the RNN to learn from; "none": off
+    teacher_sentences: int = 2  # also this many sentences of each unlabelled text, labelled
+    # by the teacher on their own (the RNN learns to read a sentence); 0: whole texts only
+    labelled_sentences: bool = True  # with teacher_sentences: the teacher also learns from
+    # that many sentences of each training text (with its label) and labels them for the RNN
     # text -> ids
     vocab_size: int = 1000  # vocabulary entries, including 0 = padding and 1 = out of vocabulary
     vocab_method: str = "label-aware"  # how the words are chosen: "label-aware" or "frequency"
     vocab_df_power: float | None = None  # label-aware: |log-odds| x doc. frequency ** this;
     # None: 0.75 with a teacher, 0.5 without (docs/levers.md)
+    vocab_unit: str = "review"  # label-aware: count documents as "review"s or "sentence"s
+    vocab_keep: tuple = EVERYDAY_WORDS  # words kept whatever their score, if in the training
+    # part; () keeps none
     max_len: int = 200  # tokens per review; longer reviews keep their last max_len tokens
     drop_oov: bool = True  # drop out-of-vocabulary tokens (True) or map them to id 1 (False)
     # model
@@ -148,11 +176,11 @@ class TrainConfig:
                               f"embed_dim + embed_dim x units + units x units + ...); at most "
                               f"{MAX_PARAMETERS:,}")
         for name, allowed in (("vocab_method", VOCAB_METHODS), ("teacher", TEACHERS),
-                              ("cell", CELLS)):
+                              ("cell", CELLS), ("vocab_unit", VOCAB_UNITS)):
             if getattr(self, name) not in allowed:
                 raise ConfigError(f"{name} must be one of {', '.join(allowed)}, "
                                   f"got {getattr(self, name)!r}")
-        for name in ("drop_oov", "length_buckets"):
+        for name in ("drop_oov", "length_buckets", "labelled_sentences"):
             if not isinstance(getattr(self, name), bool):
                 raise ConfigError(f"{name} must be true or false, got {getattr(self, name)!r}")
         if not isinstance(self.dataset, str) or not re.fullmatch(r"[\w.-]+(/[\w.-]+)*(:[\w.]+)?",
@@ -169,6 +197,7 @@ class TrainConfig:
             if not isinstance(value, tuple) or not all(isinstance(v, str) and v.strip()
                                                        for v in value):
                 raise ConfigError(f"{name} must be label values, got {value!r}")
+        check_words(self.vocab_keep)
 
     @property
     def parameters(self) -> int:
@@ -207,9 +236,9 @@ class TrainConfig:
         unknown = sorted(set(data) - known)
         if unknown:
             raise ConfigError(f"unknown configuration keys: {', '.join(unknown)}")
-        data = {k: tuple(v) if k in ("positive", "negative") and isinstance(v, list) else v
-                for k, v in data.items()}
-        data = {**BEFORE_0_3, **data}  # a run saved before these settings existed trained so
+        data = {k: tuple(v) if k in ("positive", "negative", "vocab_keep") and isinstance(v, list)
+                else v for k, v in data.items()}
+        data = {**BEFORE_0_3, **BEFORE_0_5, **data}  # a run saved before these settings existed trained so
         try:
             return cls(**data)
         except TypeError as exc:  # should not happen once keys are known; kept one-line anyway
@@ -217,6 +246,20 @@ class TrainConfig:
 
     def replace(self, **changes) -> TrainConfig:
         return dataclasses.replace(self, **changes)
+
+
+def check_words(words: object) -> None:
+    """vocab_keep: a tuple of distinct single tokens as the tokenizer writes them (lower case,
+    no punctuation). More than the vocabulary holds is fine: the best-scored of them are kept."""
+    if not isinstance(words, tuple) or not all(isinstance(w, str) for w in words):
+        raise ConfigError(f"vocab_keep must be a list of words, got {words!r}")
+    for word in words:  # what text/tokenizer.py leaves of a word: NFKC, lower case, no marks
+        if not re.fullmatch(r"[^\W_]+", word) or unicodedata.normalize("NFKC", word).lower() \
+                != word:
+            raise ConfigError(f"vocab_keep: {word!r} is not one word as the tokenizer reads "
+                              f"it (lower case letters and digits, no apostrophe: dont)")
+    if len(set(words)) != len(words):
+        raise ConfigError("vocab_keep names a word twice")
 
 
 def _is_int(value: object) -> bool:

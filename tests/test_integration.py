@@ -25,9 +25,11 @@ def test_train_evaluate_predict_on_real_imdb(tmp_path, monkeypatch):
     result = runner.invoke(main, ["train", "--limit", "5000", "--epochs", "2",
                                   "--data-dir", str(REAL_DATA)])
     assert result.exit_code == 0, result.output
-    assert ("Training on 4,000 reviews and 5,000 the teacher labelled, validating on 1,000"
-            in result.output)
     saved = json.loads(next(tmp_path.glob("models/2*/config.json")).read_text())
+    sentences = saved["data"]["teacher"]["unlabelled_sentences"]
+    assert 9_000 < sentences <= 10_000  # two of each review of two sentences or more
+    assert (f"Training on 4,000 reviews and 5,000 texts the teacher labelled (and "
+            f"{sentences:,} of their sentences), validating on 1,000" in result.output)
     assert saved["data"]["teacher"]["source"] == \
         "tensorflow-datasets imdb_reviews, unsupervised split"
     assert saved["data"]["teacher"]["validation_accuracy"] >= 0.80

@@ -13,7 +13,9 @@ from pathlib import Path
 import click
 import cloup
 
-from sentiment_rnn.config import BOUNDS, CELLS, DEFAULT_EMA, TEACHERS, VOCAB_METHODS, TrainConfig
+from sentiment_rnn.config import (BOUNDS, CELLS, DEFAULT_EMA, TEACHERS, VOCAB_METHODS,
+                                  VOCAB_UNITS, TrainConfig, check_words)
+from sentiment_rnn.errors import ConfigError
 from sentiment_rnn.cli.edge import FiniteFloat
 
 DEFAULTS = TrainConfig()
@@ -81,6 +83,19 @@ def _setting(flag: str, help_text: str, kind: click.ParamType | None = None):
 INPUT_PATH = click.Path(exists=True, dir_okay=False, allow_dash=True, path_type=str)
 
 
+def _words(ctx, param, value: str | None) -> tuple:
+    """--vocab-keep's words: the default list when not given, none for `none` or nothing."""
+    if value is None:
+        return DEFAULTS.vocab_keep
+    words = tuple(w for w in value.replace(",", " ").split())
+    words = () if words in ((), ("none",)) else words
+    try:
+        check_words(words)
+    except ConfigError as exc:
+        raise click.BadParameter(str(exc).removeprefix("vocab_keep: ")) from None
+    return words
+
+
 def _input_file(flag: str, help_text: str):
     return click.option(flag, type=INPUT_PATH, default=None, help=help_text)
 
@@ -115,6 +130,13 @@ train_options = _apply([
                      help="label-aware: a word's score is |log-odds of positive vs negative| x "
                           "its document frequency to this power; higher lets more frequent "
                           "words in (not, but).  [default: 0.75 with a teacher, else 0.5]"),
+        _setting("--vocab-unit", "label-aware: count each review or each sentence as a "
+                 "document when scoring words.", click.Choice(VOCAB_UNITS)),
+        click.option("--vocab-keep", default=None, callback=_words, metavar="WORDS",
+                     help="Words always in the vocabulary if the training part has them, "
+                          "separated by commas or spaces; none: no such words.  [default: "
+                          f"{len(DEFAULTS.vocab_keep)} everyday words: not, never, but, good, "
+                          "bad, ... (sentiment_rnn/config.py)]"),
         click.option("--keep-oov/--drop-oov", default=not DEFAULTS.drop_oov, show_default=True,
                      help="Keep out-of-vocabulary words as id 1, or drop them from the "
                           "sequence."),
@@ -137,6 +159,14 @@ train_options = _apply([
                  "part, labels unlabelled texts (IMDB's unsupervised split, or --unlabelled "
                  "FILE) and the RNN also learns from its probabilities; none: labelled texts "
                  "only.", click.Choice(TEACHERS)),
+        _setting("--teacher-sentences", "Also this many sentences of each unlabelled text "
+                 "(its last and others drawn at random), labelled by the teacher on their own, "
+                 "so the RNN learns to read a sentence; 0: whole texts only."),
+        click.option("--labelled-sentences/--no-labelled-sentences",
+                     default=DEFAULTS.labelled_sentences, show_default=True,
+                     help="With --teacher-sentences N: the teacher also learns N sentences of "
+                          "each training review (with the review's label), and labels them "
+                          "for the RNN too."),
         _input_file("--unlabelled", "With --data: unlabelled texts for the teacher to label "
                     "(one a line, or CSV/TSV/JSON Lines with a text column; - for standard "
                     "input).  [default: none, no teacher]"),

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Iterator
-from itertools import islice
+from itertools import chain, islice
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +25,7 @@ from sentiment_rnn.config import TrainConfig
 from sentiment_rnn.data.checks import line_hash, line_hashes
 from sentiment_rnn.data.id_store import UNLABELLED_FILES, PreparedFiles, ids_dtype
 from sentiment_rnn.data.teacher import Teacher, fit_teacher
+from sentiment_rnn.text.sentences import pick, sentences
 from sentiment_rnn.text.tokenizer import tokenize
 from sentiment_rnn.text.vocabulary import Vocabulary, to_ids
 
@@ -93,45 +94,90 @@ def _file_texts(path: str, config: TrainConfig, note: dict) -> Iterator[list[str
 
 
 def _fit(config: TrainConfig, token_lines: Callable[[], Iterator[str]], labels: np.ndarray,
-         is_val: np.ndarray, source: str, echo) -> Teacher:
-    """The teacher fitted on the training part (at most TEACHER_MAX_ROWS of its rows) and
-    scored on the validation part."""
+         is_val: np.ndarray, source: str, echo,
+         sentence_rows: list[tuple[str, int]]) -> tuple[Teacher, Teacher]:
+    """The teacher of whole texts, fitted on the training part (at most TEACHER_MAX_ROWS
+    texts) and scored on the validation part; and the teacher of sentences: with
+    `sentence_rows` (sentences of the training texts, each with its text's label), a second fit
+    on the texts and those sentences, with the first one's C; else the same teacher."""
     n_train = min(int((~is_val).sum()), TEACHER_MAX_ROWS)
     kind = "NB-weighted TF-IDF" if config.teacher == "tfidf-nb" else "TF-IDF"
+    nb = config.teacher == "tfidf-nb"
     echo(f"Teacher: fitting {kind} + logistic regression on {n_train:,} training texts "
          f"(C chosen on a held-out fifth of them), then labelling the unlabelled ones "
          f"({source})")
-    train_lines = islice((t for t, v in zip(token_lines(), is_val) if not v), TEACHER_MAX_ROWS)
-    val_lines = (t for t, v in zip(token_lines(), is_val) if v)
-    return fit_teacher(train_lines, labels[~is_val][:TEACHER_MAX_ROWS], val_lines,
-                       labels[is_val], nb=config.teacher == "tfidf-nb", seed=config.seed,
-                       echo=echo)
+
+    def train_lines():
+        return islice((t for t, v in zip(token_lines(), is_val) if not v), n_train)
+
+    def val_lines():
+        return (t for t, v in zip(token_lines(), is_val) if v)
+
+    texts = fit_teacher(train_lines(), labels[~is_val][:n_train], val_lines(), labels[is_val],
+                        nb=nb, seed=config.seed, echo=echo)
+    if not sentence_rows:
+        return texts, texts
+    rows = sentence_rows[:TEACHER_MAX_ROWS]
+    echo(f"Teacher of sentences: the same on {n_train:,} training texts and {len(rows):,} of "
+         f"their sentences (each with its text's label), C {texts.c:g}")
+    y = np.concatenate([labels[~is_val][:n_train], [label for _, label in rows]])
+    return texts, fit_teacher(chain(train_lines(), (t for t, _ in rows)), y.astype(labels.dtype),
+                              val_lines(), labels[is_val], nb=nb, seed=config.seed, c=texts.c)
+
+
+def pick_sentences(text: str, n: int, rng: np.random.Generator) -> list[str]:
+    """`sentences.pick` of a text's sentences."""
+    return pick(sentences(text), n, rng)
 
 
 def _tokens_to_file(config: TrainConfig, vocab: Vocabulary, texts: Iterable[str],
-                    held_out: set, path: Path, report: _Every) -> tuple[int, int, int]:
+                    held_out: set, path: Path, report: _Every,
+                    sentence_rows: list[tuple[str, int]] = ()) -> dict:
     """The first pass: the token line of each text that keeps at least one id written to
-    `path`, a text whose tokens are in `held_out` (the validation part's hashes) left out.
-    Returns (texts read, texts left out as in the validation part, lines written)."""
-    rows = total = in_validation = 0
+    `path`, a text whose tokens are in `held_out` (the validation part's hashes) left out,
+    then the lines of up to config.teacher_sentences of its sentences (`pick_sentences`).
+    Returns the counts: texts read, texts left out as in the validation part, lines written,
+    of which sentences, and which lines are sentences (`is_sentence`, a byte a line)."""
+    rng = np.random.default_rng([config.seed, 3])  # not the split's, the teacher's or batches'
+    count = {"texts": 0, "in_validation": 0, "rows": 0, "sentences": 0,
+             "sentences_in_validation": 0,
+             "labelled_sentences": 0, "is_sentence": bytearray()}
+
+    def write(tokens: list[str], sentence: bool) -> bool:
+        if not to_ids(tokens, vocab, config.max_len, config.drop_oov):
+            return False
+        f.write(" ".join(tokens) + "\n")
+        count["rows"] += 1
+        count["is_sentence"].append(sentence)
+        return True
+
     with open(path, "w", encoding="utf-8") as f:
+        for line, _ in sentence_rows:  # the labelled texts' sentences, as the teacher reads them
+            count["labelled_sentences"] += write(line.split(), True)
         for text in texts:
             tokens = tokenize(text)
-            total += 1
-            line = " ".join(tokens)
-            if line_hash(line) in held_out:
-                in_validation += 1
-            elif to_ids(tokens, vocab, config.max_len, config.drop_oov):
-                f.write(line + "\n")
-                rows += 1
-            report(lambda: f"Teacher: read {total:,} unlabelled texts")
-    return total, in_validation, rows
+            count["texts"] += 1
+            if line_hash(" ".join(tokens)) in held_out:
+                count["in_validation"] += 1
+            elif write(tokens, False):
+                for sentence in pick_sentences(text, config.teacher_sentences, rng):
+                    tokens = tokenize(sentence)
+                    if line_hash(" ".join(tokens)) in held_out:  # a validation text itself
+                        count["sentences_in_validation"] += 1
+                    else:
+                        count["sentences"] += write(tokens, True)
+            report(lambda: f"Teacher: read {count['texts']:,} unlabelled texts")
+    return count
 
 
-def _label(config: TrainConfig, vocab: Vocabulary, teacher: Teacher, path: Path, rows: int,
-           files: PreparedFiles | None, report: _Every) -> tuple[np.ndarray, np.ndarray]:
-    """The second pass: the ids and the teacher's P(positive) of each line of `path`, a batch
-    at a time; written with the run folder's prepared `files` (else held in memory)."""
+def _label(config: TrainConfig, vocab: Vocabulary, teachers: tuple[Teacher, Teacher],
+           path: Path, is_sentence: bytearray, files: PreparedFiles | None,
+           report: _Every) -> tuple[np.ndarray, np.ndarray]:
+    """The second pass: the ids and P(positive) of each line of `path`, a batch at a time,
+    from the teacher of texts or, for a sentence, the teacher of sentences; written with the
+    run folder's prepared `files` (else held in memory)."""
+    rows = len(is_sentence)
+    sentence = np.frombuffer(bytes(is_sentence), dtype=np.bool_)
     dtype = ids_dtype(len(vocab))
     if files is None:
         ids = np.zeros((rows, config.max_len), dtype=dtype)
@@ -142,7 +188,11 @@ def _label(config: TrainConfig, vocab: Vocabulary, teacher: Teacher, path: Path,
         lines = (line.rstrip("\n") for line in f)
         start = 0
         while chunk := list(islice(lines, BATCH)):
-            targets[start:start + len(chunk)] = teacher.predict(chunk)
+            part = sentence[start:start + len(chunk)]
+            for teacher, which in zip(teachers, (~part, part)):
+                if which.any():
+                    targets[start + np.flatnonzero(which)] = teacher.predict(
+                        [line for line, w in zip(chunk, which) if w])
             for row, line in enumerate(chunk, start):
                 seq = to_ids(line.split(), vocab, config.max_len, config.drop_oov)
                 ids[row, -len(seq):] = seq
@@ -156,9 +206,11 @@ def _label(config: TrainConfig, vocab: Vocabulary, teacher: Teacher, path: Path,
 
 def distil(config: TrainConfig, data_dir, vocab: Vocabulary, files: PreparedFiles | None,
            scratch: Path, token_lines: Callable[[], Iterator[str]], labels: np.ndarray,
-           is_val: np.ndarray, info: dict, echo=None):
+           is_val: np.ndarray, info: dict, echo=None,
+           labelled_sentences: Callable[[], Iterator[tuple[str, int]]] | None = None):
     """Fit the teacher on the training part (token lines of every labelled row, in order, and
-    which rows are validation), label the unlabelled texts, and return their (ids, targets),
+    which rows are validation) and the `labelled_sentences` of its texts (token line, label),
+    label those sentences and the unlabelled texts, and return their (ids, targets),
     also written as ids-unlabelled.npy and targets-unlabelled.npy with the run folder's
     prepared `files`; None when there are no unlabelled texts. `info["teacher"]` records what
     was done."""
@@ -171,24 +223,36 @@ def distil(config: TrainConfig, data_dir, vocab: Vocabulary, files: PreparedFile
         note["used"] = False
         echo(f"No teacher: {note['why_none']}")
         return None
-    teacher = _fit(config, token_lines, labels, is_val, note["source"], echo)
+    sentence_rows = list(labelled_sentences()) if labelled_sentences else []
+    teacher, of_sentences = _fit(config, token_lines, labels, is_val, note["source"], echo,
+                                 sentence_rows)
     report = _Every(PROGRESS_SECONDS, echo)
     held_out = set(line_hashes(t for t, v in zip(token_lines(), is_val) if v).tolist())
     texts = islice((t for batch in batches for t in batch), config.limit)
     path = scratch / "unlabelled.txt"
-    total, in_validation, rows = _tokens_to_file(config, vocab, texts, held_out, path, report)
-    ids, targets = _label(config, vocab, teacher, path, rows, files, report)
-    note.update(used=rows > 0, **teacher.describe(), unlabelled_texts=total,
-                unlabelled_in_validation=in_validation, unlabelled_used=rows,
+    count = _tokens_to_file(config, vocab, texts, held_out, path, report, sentence_rows)
+    total, in_validation, rows = count["texts"], count["in_validation"], count["rows"]
+    mine = count["labelled_sentences"]  # the first rows: sentences of the training part
+    ids, targets = _label(config, vocab, (teacher, of_sentences), path, count["is_sentence"],
+                          files, report)
+    texts_used = rows - count["sentences"] - mine
+    note.update(used=rows > mine, **teacher.describe(), unlabelled_texts=total,
+                unlabelled_in_validation=in_validation, unlabelled_used=texts_used,
+                unlabelled_sentences=count["sentences"], labelled_sentences=mine,
+                sentences_in_validation=count["sentences_in_validation"],
                 mean_target=round(float(targets.mean()), 4) if rows else None,
                 seconds=round(time.perf_counter() - started, 1))
+    if of_sentences is not teacher:
+        note["sentence_teacher"] = of_sentences.describe()
     if in_validation:
         echo(f"Left out {in_validation:,} unlabelled texts that are also in the validation part "
              f"(compared as tokens): the model does not learn the validation texts")
     echo(f"Teacher (C {teacher.c:g}): validation accuracy {teacher.validation_accuracy:.4f} "
-         f"(the validation part chose nothing); it labelled {rows:,} unlabelled texts in "
-         f"{note['seconds']:.0f} s")
-    if not rows:
+         f"(the validation part chose nothing); it labelled {texts_used:,} unlabelled texts "
+         f"and {count['sentences']:,} of their sentences"
+         + (f", and {mine:,} sentences of the training texts" if mine else "")
+         + f" in {note['seconds']:.0f} s")
+    if rows == mine:
         echo(f"No teacher: none of the {total:,} unlabelled texts has a word in the vocabulary")
         return None
     return ids, targets

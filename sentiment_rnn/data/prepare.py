@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,6 +29,8 @@ import numpy as np
 from sentiment_rnn.data.checks import check_files, check_parts, check_sources, line_hashes, validation_overlap
 from sentiment_rnn.config import TrainConfig
 from sentiment_rnn.errors import ConfigError, DataFileError
+from sentiment_rnn.data.token_files import (build_vocabulary, lines, reads_sentences,
+                                            token_lines, tokenize_to, training_sentences)
 from sentiment_rnn.text.tokenizer import tokenize
 from sentiment_rnn.text.vocabulary import Vocabulary, to_ids
 
@@ -187,34 +189,6 @@ def labelled_texts(config: TrainConfig, data_dir=None):
         ([t for t, v in zip(texts, is_val) if v], labels[is_val])
 
 
-def _tokenize_to(batches: Iterable[tuple[list, np.ndarray]],
-                 path: Path) -> tuple[np.ndarray, np.ndarray]:
-    """Write each text's tokens as one line of `path`; return the labels (int8) and each
-    line's hash (checks.line_hash)."""
-    labels, hashes = [], []
-    with open(path, "w", encoding="utf-8") as f:
-        for texts, ys in batches:
-            lines = [" ".join(tokenize(t)) for t in texts]
-            f.writelines(line + "\n" for line in lines)
-            labels.append(np.asarray(ys, dtype=np.int8))
-            hashes.append(line_hashes(lines))
-    if not labels:
-        return np.empty(0, np.int8), np.empty(0, np.uint64)
-    return np.concatenate(labels), np.concatenate(hashes)
-
-
-def _lines(path: Path) -> Iterator[str]:
-    """The token lines of a scratch file, each a text's tokens joined by spaces."""
-    with open(path, encoding="utf-8") as f:
-        for line in f:
-            yield line.rstrip("\n")
-
-
-def _token_lines(path: Path) -> Iterator[list[str]]:
-    for line in _lines(path):
-        yield line.split()
-
-
 def _ids_array(files: PreparedFiles | None, part: str, rows: int, width: int,
                vocab_size: int):
     """A zero (rows, width) array for a part's ids: a new .npy memory map in the run folder
@@ -242,22 +216,22 @@ def prepare(config: TrainConfig, data_dir=None, vocab: Vocabulary | None = None,
     files = None if folder is None else PreparedFiles(folder)
     with tempfile.TemporaryDirectory(prefix=".prepare-", suffix=".tmp", dir=folder) as scratch:
         tokens_path = Path(scratch) / "tokens.txt"
+        sentences_path = Path(scratch) / "sentences.txt" if reads_sentences(config, vocab,
+                                                                            teacher) else None
         batches = _batches(config, data_dir, info)
-        labels, hashes = _tokenize_to(batches, tokens_path)
+        labels, hashes = tokenize_to(batches, tokens_path, sentences_path)
         for line in batches.read if echo else ():
             echo(line)
         is_train, is_val = _split(config, labels, hashes, batches.first_part, info, echo)
         info.update(train_reviews=int(is_train.sum()), validation_reviews=int(is_val.sum()),
                     train_positive_share=float(labels[is_train].mean()))
         if vocab is None:
-            train_rows = (t for t, v in zip(_token_lines(tokens_path), is_train) if v)
-            vocab = Vocabulary.build(train_rows, labels[is_train], config.vocab_size,
-                                     config.vocab_method, config.df_power)
+            vocab = build_vocabulary(config, tokens_path, sentences_path, labels, is_train)
         parts = {"train": is_train, "validation": is_val}
         arrays = {p: _ids_array(files, p, int(m.sum()), config.max_len, len(vocab))
                   for p, m in parts.items()}
         position = {p: np.cumsum(m, dtype=np.int64) - 1 for p, m in parts.items()}  # row ->
-        for row, tokens in enumerate(_token_lines(tokens_path)):  # index in its part
+        for row, tokens in enumerate(token_lines(tokens_path)):  # index in its part
             part = "validation" if is_val[row] else "train" if is_train[row] else None
             ids = part and to_ids(tokens, vocab, config.max_len, config.drop_oov)
             if ids:
@@ -268,8 +242,9 @@ def prepare(config: TrainConfig, data_dir=None, vocab: Vocabulary | None = None,
 
             kept = is_train | is_val  # without the dropped duplicates
             extra = distil(config, data_dir, vocab, files, Path(scratch),
-                           lambda: (t for t, k in zip(_lines(tokens_path), kept) if k),
-                           labels[kept], is_val[kept], info, echo)
+                           lambda: (t for t, k in zip(lines(tokens_path), kept) if k),
+                           labels[kept], is_val[kept], info, echo,
+                           training_sentences(config, sentences_path, labels, is_train))
     out = []
     for part, mask in parts.items():
         ys = labels[mask].astype(np.int32)

@@ -89,6 +89,7 @@ class Teacher:
     validation_accuracy: float | None  # on the validation part, which chose nothing
     validation_log_loss: float | None
     train_texts: int
+    c_given: bool = False  # C came from another teacher's search (distil's sentence teacher)
 
     def features(self, token_lines: Iterable[str]):
         return self.vectorizer.transform(token_lines).multiply(self.ratios).tocsr()
@@ -100,8 +101,8 @@ class Teacher:
     def describe(self) -> dict:
         nb = not np.all(self.ratios == 1)
         held = (f"log loss on {self.c_chosen_on:,} training texts held out from the fit"
-                if self.c_chosen_on else "scikit-learn's default (too few training texts to "
-                                         "hold some out)")
+                if self.c_chosen_on else "the review teacher's" if self.c_given else
+                "scikit-learn's default (too few training texts to hold some out)")
 
         def rounded(x):
             return None if x is None else round(x, 4)
@@ -129,12 +130,14 @@ def _vectorize(train_lines: list[str]):
 
 
 def fit_teacher(train_lines: Iterable[str], y_train, val_lines: Iterable[str] | None = None,
-                y_val=None, nb: bool = True, seed: int = 0, echo=None) -> Teacher:
+                y_val=None, nb: bool = True, seed: int = 0, echo=None,
+                c: float | None = None) -> Teacher:
     """Fit the TF-IDF vocabulary and weights on the training lines, the features scaled by
     `_nb_ratios` (unless not `nb`). C is chosen by log loss on `holdout_mask`'s rows after
     fitting the ratios and weights on the other rows; the teacher is then fitted on every
     training line with that C. The validation lines and labels, if given, are only scored
-    afterwards: they choose nothing. `echo` gets a line after each C's fit."""
+    afterwards: they choose nothing. `echo` gets a line after each C's fit. A given `c` is
+    used as it is: one fit, no search."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import log_loss
 
@@ -144,8 +147,8 @@ def fit_teacher(train_lines: Iterable[str], y_train, val_lines: Iterable[str] | 
         raise DataFileError("the teacher needs positive and negative texts in the training "
                             "part (or train with --teacher none)")
     vectorizer, x_all = _vectorize(train_lines)
-    held = holdout_mask(y_train, seed)
-    c = DEFAULT_C
+    held = holdout_mask(y_train, seed) if c is None else None
+    given, c = c is not None, DEFAULT_C if c is None else c
     if held is not None:
         fit, out = ~held, held
         ratios = _nb_ratios(x_all[fit], y_train[fit]) if nb else np.ones(x_all.shape[1])
@@ -164,6 +167,7 @@ def fit_teacher(train_lines: Iterable[str], y_train, val_lines: Iterable[str] | 
     model = LogisticRegression(C=c, max_iter=5000).fit(x_all.multiply(ratios).tocsr(), y_train)
     teacher = Teacher(vectorizer, ratios, model, c, 0 if held is None else int(held.sum()),
                       None, None, len(y_train))
+    teacher.c_given = given
     if val_lines is not None:
         y_val = np.asarray(y_val)
         p = teacher.predict(val_lines)

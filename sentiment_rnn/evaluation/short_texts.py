@@ -11,25 +11,10 @@ the opposite) but honest, and drawn from the validation part only: no test revie
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 
 from sentiment_rnn.config import TrainConfig
-from sentiment_rnn.text.tokenizer import BREAK, tokenize
-
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
-
-
-def last_sentence(text: str) -> str:
-    """The last sentence of a text that holds a word: split after . ! ? followed by a space,
-    and at line breaks (<br />, new lines)."""
-    for part in reversed(BREAK.sub("\n", text).split("\n")):
-        for sentence in reversed(_SENTENCE_END.split(part)):
-            if tokenize(sentence):
-                return sentence.strip()
-    return ""
-
+from sentiment_rnn.text.sentences import last_sentence
 
 def short_texts(config: TrainConfig, data_dir=None) -> tuple[list[str], np.ndarray]:
     """The last sentence of every validation review (as `config` splits the data) that has

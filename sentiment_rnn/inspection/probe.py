@@ -33,11 +33,10 @@ reads the last max_len words), so that pair is left out and counted.
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 
-from sentiment_rnn.text.tokenizer import BREAK, tokenize
+from sentiment_rnn.text.sentences import sentences
+from sentiment_rnn.text.tokenizer import tokenize
 from sentiment_rnn.text.vocabulary import OOV, RESERVED, encode, to_ids
 
 PROBE_K = (0, 5, 10, 20, 50, 100, 150)
@@ -61,17 +60,6 @@ STOPWORDS = ("the", "a", "an", "and", "or", "of", "to", "in", "on", "at", "for",
              "from", "is", "are", "was", "were", "be", "been", "it", "its", "this", "that",
              "these", "those", "he", "she", "they", "we", "i", "you", "his", "her", "their",
              "as", "so", "then", "there", "here", "has", "have", "had")
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
-
-
-def sentences(text: str) -> list[str]:
-    """A text's sentences: split at line breaks (<br />, new lines) and after . ! ? followed by
-    white space; the empty ones left out."""
-    parts = (s.strip() for line in BREAK.sub("\n", text).split("\n")
-             for s in _SENTENCE_END.split(line))
-    return [s for s in parts if s]
-
-
 def words_read(tokens: list[str], vocab, drop_oov: bool) -> int:
     """How many of the tokens the model reads (out-of-vocabulary ones dropped or kept), before
     any max_len cut."""

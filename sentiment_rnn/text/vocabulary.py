@@ -40,37 +40,34 @@ class Vocabulary:
 
     @classmethod
     def build(cls, token_lists: Sequence[list[str]], labels: Sequence[int] | None,
-              size: int, method: str = "label-aware", df_power: float = 0.75) -> Vocabulary:
-        """Choose `size - 2` words from training documents only.
+              size: int, method: str = "label-aware", df_power: float = 0.75,
+              keep: Sequence[str] = ()) -> Vocabulary:
+        """Choose `size - 2` words from training documents only: the words of `keep` that occur
+        in them, whatever their score (the best-scored of them if they are more), then the
+        best-scored others.
 
         "frequency": the most frequent tokens. "label-aware": the tokens with the largest
         |log-odds of appearing in a positive vs a negative review| x document frequency **
         df_power, which keeps frequent words that carry sentiment and drops frequent neutral
         ones; a larger df_power lets more frequent words in (0.75 brings `not` and `but`).
+        "pair-aware": the same score over words and adjacent word pairs, a word scoring the
+        best of its own and its pairs' (`_label_scores`).
         """
         n_words = size - len(RESERVED)
         if method == "frequency":
             counts = Counter(w for tokens in token_lists for w in tokens)
             ranked = sorted(counts, key=lambda w: (-counts[w], w))
-        elif method == "label-aware":
+        elif method in ("label-aware", "pair-aware"):
             if labels is None:
-                raise ValueError("a label-aware vocabulary needs labels")
-            df_pos, df_neg = Counter(), Counter()
-            for tokens, label in zip(token_lists, labels):
-                (df_pos if label == 1 else df_neg).update(set(tokens))
-            n_pos = sum(1 for label in labels if label == 1)
-            n_neg = len(labels) - n_pos
-
-            def score(w: str) -> float:
-                p, n = df_pos[w], df_neg[w]
-                log_odds = math.log((p + 1) / (n_pos + 1)) - math.log((n + 1) / (n_neg + 1))
-                return abs(log_odds) * (p + n) ** df_power
-
-            scores = {w: score(w) for w in df_pos.keys() | df_neg.keys()}
+                raise ValueError(f"a {method} vocabulary needs labels")
+            scores = _label_scores(token_lists, labels, df_power, pairs=method == "pair-aware")
             ranked = sorted(scores, key=lambda w: (-scores[w], w))
         else:
             raise ValueError(f"unknown vocabulary method {method!r}")
-        return cls(list(RESERVED) + ranked[:n_words])
+        kept = set(keep) & set(ranked)
+        others = [w for w in ranked if w not in kept][:max(n_words - len(kept), 0)]
+        chosen = kept | set(others)
+        return cls(list(RESERVED) + [w for w in ranked if w in chosen][:n_words])
 
     def lookup(self, tokens: Iterable[str]) -> list[int]:
         """Token -> id, with OOV (1) for unknown words."""
@@ -99,6 +96,39 @@ class Vocabulary:
             return cls(lines)
         except ValueError as exc:
             raise RunFolderError(f"{path.parent}: {path.name} is not a vocabulary ({exc})") from None
+
+
+PAIR_DOCS = 100_000  # pair-aware: word pairs are counted in at most this many documents (memory)
+
+
+def _label_scores(token_lists: Iterable[list[str]], labels: Sequence[int], df_power: float,
+                  pairs: bool = False) -> dict[str, float]:
+    """Each word's |log-odds of appearing in a positive vs a negative document| x its document
+    frequency ** df_power. With `pairs`, adjacent word pairs are scored the same way (in the
+    first PAIR_DOCS documents) and a word scores the best of its own score and those of the
+    pairs it is in: `good` (as often in negative reviews as in positive ones) comes in through
+    `not good` and `very good`, `10` through `10 10` (a rating of 10/10)."""
+    df_pos, df_neg = Counter(), Counter()
+    n_pos = n_neg = 0
+    for i, (tokens, label) in enumerate(zip(token_lists, labels)):
+        features = set(tokens)
+        if pairs and i < PAIR_DOCS:
+            features |= {(a, b) for a, b in zip(tokens, tokens[1:])}
+        (df_pos if label == 1 else df_neg).update(features)
+        n_pos, n_neg = n_pos + (label == 1), n_neg + (label != 1)
+
+    def score(f) -> float:
+        p, n = df_pos[f], df_neg[f]
+        log_odds = math.log((p + 1) / (n_pos + 1)) - math.log((n + 1) / (n_neg + 1))
+        return abs(log_odds) * (p + n) ** df_power
+
+    scores: dict[str, float] = {}
+    for f in df_pos.keys() | df_neg.keys():
+        value = score(f)
+        for word in (f if isinstance(f, tuple) else (f,)):
+            if value > scores.get(word, -1.0):
+                scores[word] = value
+    return scores
 
 
 def to_ids(tokens: Sequence[str], vocab: Vocabulary, max_len: int, drop_oov: bool) -> list[int]:

@@ -102,7 +102,11 @@ def _train_new(config: TrainConfig, path: Path, data_dir, models_dir: Path,
              "best_val_loss": None, "wait": 0, "history": [], "completed": False}
     echo(f"Run folder: {run.path}")
     taught = len(train_part[1]) - source.description["train_reviews"]
-    also = f" and {taught:,} the teacher labelled" if taught else ""
+    note = source.description.get("teacher", {})
+    sentences, mine = note.get("unlabelled_sentences", 0), note.get("labelled_sentences", 0)
+    also = f" and {taught - sentences - mine:,} texts the teacher labelled" if taught else ""
+    also += f" (and {sentences:,} of their sentences)" if sentences else ""
+    also += f", and {mine:,} sentences of the training reviews" if mine else ""
     echo(f"Training on {source.description['train_reviews']:,} reviews{also}, validating on "
          f"{len(val_part[1]):,} ({source.description.get('validation', 'a validation part')})")
     model.summary(print_fn=lambda line, *a, **k: echo(line))

@@ -15,10 +15,10 @@ from sentiment_rnn.errors import ConfigError
 TRAIN_GROUPS = {
     "Data": ["--dataset", "--data-dir", "--data", "--validation-data", "--text-column",
              "--label-column", "--positive", "--negative", "--validation-fraction", "--limit"],
-    "Text to ids": ["--vocab-size", "--vocab-method", "--vocab-df-power", "--keep-oov",
-                    "--max-len"],
+    "Text to ids": ["--vocab-size", "--vocab-method", "--vocab-df-power", "--vocab-unit",
+                    "--vocab-keep", "--keep-oov", "--max-len"],
     "Model": ["--cell", "--embed-dim", "--units", "--dropout", "--recurrent-dropout"],
-    "Teacher": ["--teacher", "--unlabelled"],
+    "Teacher": ["--teacher", "--teacher-sentences", "--labelled-sentences", "--unlabelled"],
     "Optimisation": ["--epochs", "--batch-size", "--length-buckets", "--learning-rate",
                      "--clipnorm", "--ema-momentum", "--patience", "--seed"],
     "Run folder": ["--run-dir", "--resume"],

@@ -227,12 +227,23 @@ def test_unlabelled_texts_in_the_validation_part_are_left_out(tmp_path):
         [val_rows[3][0].upper()]
     unlabelled.write_text("\n".join(texts) + "\n")
     config = TrainConfig(data=str(data), validation_data=str(val), unlabelled=str(unlabelled),
-                         vocab_size=30, max_len=12)
+                         vocab_size=30, max_len=12, teacher_sentences=0)
     source, lines = Source(), []
     _, (x, y), _ = prepare(config, source=source, teacher=True, echo=lines.append)
     note = source.description["teacher"]
     assert (note["unlabelled_texts"], note["unlabelled_in_validation"]) == (24, 4)
     assert note["unlabelled_used"] == 20 and len(y) == 40 + 20
+    # with sentences: none of the left-out texts' sentences, and no sentence that is a
+    # validation text: "Truly awful film." is both
+    write_csv(tmp_path / "v.csv", val_rows + [("Truly awful film.", 0)])
+    unlabelled.write_text("\n".join(texts + ["The plot was thin. Truly awful film."]) + "\n")
+    with_sentences, lines = Source(), []
+    prepare(config.replace(teacher_sentences=2), source=with_sentences, teacher=True,
+            echo=lines.append)
+    note = with_sentences.description["teacher"]
+    assert (note["unlabelled_used"], note["unlabelled_in_validation"]) == (21, 4)
+    assert note["unlabelled_sentences"] == 20 * 2 + 1  # "The plot was thin." only
+    assert note["sentences_in_validation"] == 1
     assert ("Left out 4 unlabelled texts that are also in the validation part (compared as "
             "tokens): the model does not learn the validation texts") in lines
 

@@ -18,6 +18,8 @@ from sentiment_rnn.data.id_store import Stacked, load_prepared
 from sentiment_rnn.evaluation.short_texts import last_sentence
 from sentiment_rnn.data.id_store import UNLABELLED_FILES, NotPrepared
 from sentiment_rnn.data.teacher import fit_teacher, grams
+from sentiment_rnn.text.tokenizer import tokenize
+from sentiment_rnn.text.vocabulary import encode
 
 
 def invoke(*args, input=None):
@@ -67,7 +69,7 @@ def test_stacked_rows_read_as_their_concatenation():
 
 def test_prepare_with_the_teacher_adds_the_unlabelled_rows_with_soft_targets(teacher_data_dir,
                                                                              tmp_path):
-    config = TrainConfig(limit=60, vocab_size=30, max_len=12)
+    config = TrainConfig(limit=60, vocab_size=30, max_len=12, teacher_sentences=0)
     info = {}
     from sentiment_rnn.data.prepare import Source
 
@@ -96,10 +98,89 @@ def test_prepare_with_the_teacher_adds_the_unlabelled_rows_with_soft_targets(tea
     assert len(x3) == 48 and y3.dtype == np.int32
 
 
+def test_the_teacher_also_labels_sentences_of_each_unlabelled_text(teacher_data_dir, tmp_path):
+    """teacher_sentences=2 (the default): after each unlabelled text's row come the rows of two
+    of its sentences (the tiny texts have two: both), each labelled by the teacher alone."""
+    from sentiment_rnn.data.prepare import Source
+    from sentiment_rnn.text.sentences import sentences
+
+    info = {}
+    config = TrainConfig(limit=60, vocab_size=30, max_len=12, labelled_sentences=False)
+    vocab, (x, y), _ = prepare(config, teacher_data_dir, folder=tmp_path, source=Source(info),
+                               teacher=True)
+    whole = TrainConfig(limit=60, vocab_size=30, max_len=12, teacher_sentences=0)
+    _, (xw, yw), _ = prepare(whole, teacher_data_dir, teacher=True)
+    assert len(x) == 48 + 3 * 48 and len(xw) == 48 + 48
+    assert info["teacher"]["unlabelled_sentences"] == 96
+    assert info["teacher"]["unlabelled_used"] == 48
+    rows = np.arange(48, len(x))
+    texts = [t for t, _ in tiny_corpus(80, offset=200)]
+    kept = [t for t in texts[:60] if (t, 0) not in tiny_corpus(60)[48:]
+            and (t, 1) not in tiny_corpus(60)[48:]]
+    assert len(kept) == 48
+    expected = []
+    for text in kept:
+        expected += [text, *sentences(text)]
+    np.testing.assert_array_equal(x[rows], encode(expected, vocab, 12, True, length=12))
+    # the whole texts' targets are what the teacher gave without the sentences
+    np.testing.assert_array_equal(y[48::3], yw[48:])
+    # each sentence on its own: the first holds one sentiment word, the second another, so the
+    # teacher is surer of the whole text than of either, and never on the other side
+    first, second = y[49::3], y[50::3]
+    truth = np.array([i % 2 for i in range(200, 260)])[[texts.index(t) for t in kept]]
+    for part in (first, second):
+        assert ((part > 0.5) == truth).all() and not np.array_equal(part, y[48::3])
+
+
+def test_the_teacher_learns_sentences_of_the_training_texts_and_labels_them(teacher_data_dir):
+    """labelled_sentences (the default): the teacher's fit also holds two sentences of each
+    training text with its label, and those sentences are the first teacher-labelled rows."""
+    from sentiment_rnn.data.prepare import Source
+    from sentiment_rnn.text.sentences import sentences
+
+    info, config = {}, TrainConfig(limit=60, vocab_size=30, max_len=12)
+    vocab, (x, y), _ = prepare(config, teacher_data_dir, source=Source(info), teacher=True)
+    note = info["teacher"]
+    assert (note["labelled_sentences"], note["unlabelled_sentences"]) == (96, 96)
+    assert note["train_texts"] == 48  # the teacher of texts; of sentences: texts and sentences
+    assert note["sentence_teacher"]["train_texts"] == 48 + 96
+    assert note["sentence_teacher"]["c"] == note["c"]
+    assert note["sentence_teacher"]["c_chosen_by"] == "the review teacher's"
+    assert len(x) == 48 + 96 + 48 * 3
+    training = [t for t, _ in tiny_corpus(48)]
+    expected = [s for text in training for s in sentences(text)]
+    np.testing.assert_array_equal(x[np.arange(48, 144)], encode(expected, vocab, 12, True, 12))
+    truth = np.repeat([y for _, y in tiny_corpus(48)], 2)
+    assert ((y[48:144] > 0.5) == truth).all()  # the teacher learnt them: each on its side
+    plain = {}
+    _, (xp, yp), _ = prepare(config.replace(labelled_sentences=False), teacher_data_dir,
+                             source=Source(plain), teacher=True)
+    assert plain["teacher"]["train_texts"] == 48 and plain["teacher"]["labelled_sentences"] == 0
+    assert "sentence_teacher" not in plain["teacher"]
+    # whole texts are the text teacher's in both; sentences the sentence teacher's here only
+    np.testing.assert_array_equal(y[144::3], yp[48::3])
+    assert not np.array_equal(y[145::3], yp[49::3])
+
+
+def test_pick_sentences_takes_the_last_and_others_at_random_in_order():
+    from sentiment_rnn.data.distil import pick_sentences
+
+    text = "One is here. Two is here! Three? Four is here.<br />Five"
+    assert pick_sentences(text, 0, np.random.default_rng(0)) == []
+    assert pick_sentences("Only one sentence.", 3, np.random.default_rng(0)) == []
+    assert pick_sentences(text, 1, np.random.default_rng(0)) == ["Five"]
+    assert pick_sentences(text, 9, np.random.default_rng(0)) == [
+        "One is here.", "Two is here!", "Three?", "Four is here.", "Five"]
+    picks = {tuple(pick_sentences(text, 3, np.random.default_rng(seed))) for seed in range(40)}
+    assert all(len(p) == 3 and p[-1] == "Five" and list(p) == sorted(p, key=text.index)
+               for p in picks)
+    assert len(picks) == 6  # every pair of the four others is drawn: C(4, 2)
+
+
 def test_prepared_files_are_used_only_if_they_match_prepared_json(teacher_data_dir, tmp_path):
     import os
 
-    config = TrainConfig(limit=60, vocab_size=30, max_len=12)
+    config = TrainConfig(limit=60, vocab_size=30, max_len=12, teacher_sentences=0)
     prepare(config, teacher_data_dir, folder=tmp_path, teacher=True)
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         "ids-train.npy", "ids-unlabelled.npy", "ids-validation.npy", "labels-train.npy",
@@ -164,13 +245,21 @@ def test_train_with_a_teacher_records_it_and_none_is_the_plain_run(taught, train
     """taught: TINY_TRAIN_ARGS on the data with an unsupervised split (the teacher by default);
     trained: the same on the data without one; both session runs, trained here once."""
     # 12 of the 60 unlabelled texts are validation texts (the tiny corpus repeats): left out
-    assert "Training on 48 reviews and 48 the teacher labelled, validating on 12" in taught.output
+    assert ("Training on 48 reviews and 48 texts the teacher labelled (and 96 of their "
+            "sentences), and 96 sentences of the training reviews, validating on 12"
+            ) in taught.output
     assert "Teacher: fitting NB-weighted TF-IDF + logistic regression on 48 training" in taught.output
     assert "Teacher (C " in taught.output
     saved = json.loads((taught.run_dir / "config.json").read_text())
     assert saved["config"]["teacher"] == "tfidf-nb" and saved["config"]["ema_momentum"] is None
     assert saved["data"]["teacher"]["validation_accuracy"] == 1.0
     assert saved["data"]["teacher"]["unlabelled_used"] == 48  # --limit applies too
+    # the everyday words that the tiny corpus has are all in its 28-word vocabulary
+    assert saved["config"]["vocab_keep"] == list(TrainConfig().vocab_keep)
+    vocab = (taught.run_dir / "vocab.txt").read_text().split()
+    seen = {w for text, _ in tiny_corpus(48) for w in tokenize(text)}
+    assert len(seen & set(TrainConfig().vocab_keep)) == 15
+    assert seen & set(TrainConfig().vocab_keep) <= set(vocab)
     assert not any((taught.run_dir / name).exists() for name in UNLABELLED_FILES)
 
     monkeypatch.chdir(tmp_path)
@@ -200,10 +289,12 @@ def test_own_data_trains_with_and_without_a_teacher(tmp_path, monkeypatch):
     result = invoke("train", "--data", data, "--unlabelled", extra, *args, "--run-dir", "a")
     assert result.exit_code == 0, result.output
     # 11 of the 40 texts with a word are validation texts (the tiny corpus repeats): left out
-    assert "Training on 64 reviews and 29 the teacher labelled" in result.output
+    assert ("Training on 64 reviews and 29 texts the teacher labelled (and 58 of their "
+            "sentences)") in result.output
     note = json.loads((tmp_path / "a" / "config.json").read_text())["data"]["teacher"]
     assert note["source"] == f"the file {extra}" and note["unlabelled_texts"] == 42
     assert (note["unlabelled_used"], note["unlabelled_skipped"]) == (29, 0)
+    assert note["unlabelled_sentences"] == 58  # each has two sentences, both taken
     assert note["unlabelled_in_validation"] == 11
     result = invoke("train", "--data", data, *args, "--run-dir", "b")
     assert result.exit_code == 0, result.output
@@ -211,7 +302,19 @@ def test_own_data_trains_with_and_without_a_teacher(tmp_path, monkeypatch):
     assert json.loads((tmp_path / "b" / "config.json").read_text())["config"]["teacher"] == "none"
 
 
+@pytest.mark.parametrize("given, words", [
+    (None, TrainConfig().vocab_keep), ("none", ()), ("", ()), ("good,bad", ("good", "bad")),
+    (" good  bad, ugly ", ("good", "bad", "ugly"))])
+def test_vocab_keep_reads_words_separated_by_commas_or_spaces(given, words):
+    from sentiment_rnn.cli.options import _words
+
+    assert _words(None, None, given) == words
+
+
 @pytest.mark.parametrize("args, message", [
+    (["--vocab-keep", "good,Bad"], "Invalid value for '--vocab-keep': 'Bad' is not one word"),
+    (["--vocab-keep", "good good"], "Invalid value for '--vocab-keep': vocab_keep names a word"),
+    (["--teacher-sentences", "-1"], "Invalid value for '--teacher-sentences': -1 is not in"),
     (["--unlabelled", "{x}"], "--unlabelled needs --data FILE"),
     (["--data", "{x}", "--unlabelled", "{x}", "--teacher", "none"], "--unlabelled is for the "
                                                                     "teacher"),

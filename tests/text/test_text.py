@@ -46,6 +46,20 @@ def test_the_df_power_lets_frequent_telling_words_beat_rare_sharp_ones():
     assert Vocabulary.build(docs, labels, size=3).words[2] == "not"  # the default: 0.75
 
 
+def test_kept_words_are_in_whatever_their_score_if_the_training_part_has_them():
+    # "good" is in one positive and one negative text: ranked after "awful" and "fine"
+    docs = [["good", "fine"], ["good", "awful"], ["fine"], ["awful"], ["awful", "meh"]]
+    labels = [1, 0, 1, 0, 0]
+    assert Vocabulary.build(docs, labels, size=4).words == ["<pad>", "<oov>", "awful", "fine"]
+    kept = Vocabulary.build(docs, labels, size=4, keep=("good", "never"))  # never: not seen
+    assert kept.words == ["<pad>", "<oov>", "awful", "good"]  # in score order
+    assert Vocabulary.build(docs, labels, size=4, method="frequency",
+                            keep=("meh",)).words == ["<pad>", "<oov>", "awful", "meh"]
+    # more kept words than room: the best-scored of them
+    assert Vocabulary.build(docs, labels, size=3, keep=("good", "fine")).words == \
+        ["<pad>", "<oov>", "fine"]
+
+
 def test_to_ids_drops_or_keeps_oov_and_keeps_the_last_tokens():
     vocab = Vocabulary(["<pad>", "<oov>", "good", "bad"])
     tokens = ["so", "good", "not", "bad", "good"]
