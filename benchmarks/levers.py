@@ -2,11 +2,14 @@
 
 Trains the default configuration and one variant per lever on the IMDB train split (validation =
 its last 20%), and prints a Markdown table: best validation accuracy, the short-text check (the
-last sentence of each validation review with its label, `shorttexts.py`), the dozen short
-reviews of examples/reviews.csv, the 24 negation and contrast sentences of
-examples/negation.csv, best epoch, wall time.
+last sentence of each validation review with its label, evaluation/short_texts.py), the dozen
+short reviews of examples/reviews.csv, the 24 negation and contrast sentences of
+examples/negation.csv, the 140 of examples/contrast.csv, the human-rated film and product
+review sentences of the VADER study (snippets.py: they judge only, they choose nothing), best
+epoch, wall time. `--score` scores finished run folders the same way.
 
     TFDS_DATA_DIR=../shared/tensorflow_datasets python benchmarks/levers.py [--seeds 42] [--only NAME]
+    TFDS_DATA_DIR=../shared/tensorflow_datasets python benchmarks/levers.py --score RUN [RUN ...]
 """
 
 from __future__ import annotations
@@ -77,6 +80,8 @@ def main() -> None:
     parser.add_argument("--only", nargs="*", help="substrings of lever names to run")
     parser.add_argument("--out", type=Path, help="append JSON lines of results here")
     parser.add_argument("--keep", type=Path, help="keep each run folder in this folder")
+    parser.add_argument("--score", type=Path, nargs="+", metavar="RUN",
+                        help="score these finished run folders instead of training")
     parser.add_argument("--no-snippets", action="store_true",
                         help="leave out the VADER sentences (benchmarks/snippets.py)")
     args = parser.parse_args()
@@ -91,6 +96,22 @@ def main() -> None:
     print("| lever | seed | best val. accuracy | short texts | "
           + " | ".join(checks) + " | best epoch | epochs run | train time (s) |")
     print("|---" * (7 + len(checks)) + "|")
+    for run in args.score or ():
+        state = json.loads((run / "state.json").read_text())
+        seed = json.loads((run / "config.json").read_text())["config"]["seed"]
+        model = Predictor(run)
+        scores = {k: round(accuracy(model.predict(texts), ys), 4)
+                  for k, (texts, ys) in {"short texts": (short, short_y), **checks}.items()}
+        row = {"lever": str(run), "seed": seed, "val_accuracy": state["best_val_accuracy"],
+               **scores, "best_epoch": state["best_epoch"], "epochs": state["epoch"]}
+        print(f"| {run} | {seed} | {row['val_accuracy']:.4f} | "
+              + " | ".join(f"{v:.4f}" for v in scores.values())
+              + f" | {row['best_epoch']} | {row['epochs']} | |", flush=True)
+        if args.out:
+            with args.out.open("a") as f:
+                f.write(json.dumps(row) + "\n")
+    if args.score:
+        return
     for name, changes in LEVERS.items():
         if args.only and not any(s in name for s in args.only):
             continue
