@@ -27,9 +27,13 @@ def test_train_evaluate_predict_on_real_imdb(tmp_path, monkeypatch):
     assert result.exit_code == 0, result.output
     saved = json.loads(next(tmp_path.glob("models/2*/config.json")).read_text())
     sentences = saved["data"]["teacher"]["unlabelled_sentences"]
+    mine = saved["data"]["teacher"]["labelled_sentences"]
     assert 9_000 < sentences <= 10_000  # two of each review of two sentences or more
+    assert 7_200 < mine <= 8_000  # and two of each training review's
+    assert saved["data"]["teacher"]["sentence_teacher"]["train_texts"] == 4_000 + mine
     assert (f"Training on 4,000 reviews and 5,000 texts the teacher labelled (and "
-            f"{sentences:,} of their sentences), validating on 1,000" in result.output)
+            f"{sentences:,} of their sentences), and {mine:,} sentences of the training "
+            f"reviews, validating on 1,000" in result.output)
     assert saved["data"]["teacher"]["source"] == \
         "tensorflow-datasets imdb_reviews, unsupervised split"
     assert saved["data"]["teacher"]["validation_accuracy"] >= 0.80
