@@ -30,7 +30,8 @@ def test_train_evaluate_predict_on_real_imdb(tmp_path, monkeypatch):
     mine = saved["data"]["teacher"]["labelled_sentences"]
     assert 9_000 < sentences <= 10_000  # two of each review of two sentences or more
     assert 7_200 < mine <= 8_000  # and two of each training review's
-    assert saved["data"]["teacher"]["sentence_teacher"]["train_texts"] == 4_000 + mine
+    # the teacher of sentences learns them all; the RNN those with a word in the vocabulary
+    assert 4_000 + mine <= saved["data"]["teacher"]["sentence_teacher"]["train_texts"] <= 12_000
     assert (f"Training on 4,000 reviews and 5,000 texts the teacher labelled (and "
             f"{sentences:,} of their sentences), and {mine:,} sentences of the training "
             f"reviews, validating on 1,000" in result.output)
