@@ -133,8 +133,9 @@ train_options = _apply([
         _setting("--vocab-unit", "label-aware: count each review or each sentence as a "
                  "document when scoring words.", click.Choice(VOCAB_UNITS)),
         click.option("--vocab-keep", default=None, callback=_words, metavar="WORDS",
-                     help="Words always in the vocabulary if the training part has them, "
-                          "separated by commas or spaces; none: no such words.  [default: "
+                     help="Words always in the vocabulary if the training part has them "
+                          "(the best-scored of them if they do not all fit), separated by "
+                          "commas or spaces; none (or nothing): no such words.  [default: "
                           f"{len(DEFAULTS.vocab_keep)} everyday words: not, never, but, good, "
                           "bad, ... (sentiment_rnn/config.py)]"),
         click.option("--keep-oov/--drop-oov", default=not DEFAULTS.drop_oov, show_default=True,

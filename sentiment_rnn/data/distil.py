@@ -223,11 +223,17 @@ def distil(config: TrainConfig, data_dir, vocab: Vocabulary, files: PreparedFile
         note["used"] = False
         echo(f"No teacher: {note['why_none']}")
         return None
-    sentence_rows = list(labelled_sentences()) if labelled_sentences else []
+    held_out = set(line_hashes(t for t, v in zip(token_lines(), is_val) if v).tolist())
+    # a training text's sentence that is a validation text is left out, as is an unlabelled one
+    sentence_rows, note["labelled_sentences_in_validation"] = [], 0
+    for line, label in labelled_sentences() if labelled_sentences else ():
+        if line_hash(line) in held_out:
+            note["labelled_sentences_in_validation"] += 1
+        else:
+            sentence_rows.append((line, label))
     teacher, of_sentences = _fit(config, token_lines, labels, is_val, note["source"], echo,
                                  sentence_rows)
     report = _Every(PROGRESS_SECONDS, echo)
-    held_out = set(line_hashes(t for t, v in zip(token_lines(), is_val) if v).tolist())
     texts = islice((t for batch in batches for t in batch), config.limit)
     path = scratch / "unlabelled.txt"
     count = _tokens_to_file(config, vocab, texts, held_out, path, report, sentence_rows)
@@ -247,6 +253,10 @@ def distil(config: TrainConfig, data_dir, vocab: Vocabulary, files: PreparedFile
     if in_validation:
         echo(f"Left out {in_validation:,} unlabelled texts that are also in the validation part "
              f"(compared as tokens): the model does not learn the validation texts")
+    sentences_out = count["sentences_in_validation"] + note["labelled_sentences_in_validation"]
+    if sentences_out:
+        echo(f"Left out {sentences_out:,} sentences that are validation texts (compared as "
+             f"tokens)")
     echo(f"Teacher (C {teacher.c:g}): validation accuracy {teacher.validation_accuracy:.4f} "
          f"(the validation part chose nothing); it labelled {texts_used:,} unlabelled texts "
          f"and {count['sentences']:,} of their sentences"

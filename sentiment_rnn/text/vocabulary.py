@@ -32,6 +32,7 @@ class Vocabulary:
             raise ValueError(f"a vocabulary starts with {RESERVED}")
         self.words = words
         self.index = {w: i for i, w in enumerate(words)}
+        self.kept_left_out: list[str] = []  # see build
         if len(self.index) != len(words):
             raise ValueError("a vocabulary has no duplicate words")
 
@@ -67,7 +68,10 @@ class Vocabulary:
         kept = set(keep) & set(ranked)
         others = [w for w in ranked if w not in kept][:max(n_words - len(kept), 0)]
         chosen = kept | set(others)
-        return cls(list(RESERVED) + [w for w in ranked if w in chosen][:n_words])
+        vocab = cls(list(RESERVED) + [w for w in ranked if w in chosen][:n_words])
+        # kept words that the training documents have but the size left no room for
+        vocab.kept_left_out = [w for w in ranked if w in kept and w not in vocab.index]
+        return vocab
 
     def lookup(self, tokens: Iterable[str]) -> list[int]:
         """Token -> id, with OOV (1) for unknown words."""

@@ -237,6 +237,7 @@ def test_unlabelled_texts_in_the_validation_part_are_left_out(tmp_path):
     # validation text: "Truly awful film." is both
     write_csv(tmp_path / "v.csv", val_rows + [("Truly awful film.", 0)])
     unlabelled.write_text("\n".join(texts + ["The plot was thin. Truly awful film."]) + "\n")
+    write_csv(data, tiny_corpus(40) + [("Long and slow. Truly awful film.", 0)])
     with_sentences, lines = Source(), []
     prepare(config.replace(teacher_sentences=2), source=with_sentences, teacher=True,
             echo=lines.append)
@@ -244,6 +245,10 @@ def test_unlabelled_texts_in_the_validation_part_are_left_out(tmp_path):
     assert (note["unlabelled_used"], note["unlabelled_in_validation"]) == (21, 4)
     assert note["unlabelled_sentences"] == 20 * 2 + 1  # "The plot was thin." only
     assert note["sentences_in_validation"] == 1
+    # nor one of a training text's: the teacher of sentences does not learn it either
+    assert (note["labelled_sentences"], note["labelled_sentences_in_validation"]) == (81, 1)
+    assert note["sentence_teacher"]["train_texts"] == 41 + 81
+    assert "Left out 2 sentences that are validation texts (compared as tokens)" in lines
     assert ("Left out 4 unlabelled texts that are also in the validation part (compared as "
             "tokens): the model does not learn the validation texts") in lines
 

@@ -302,6 +302,17 @@ def test_own_data_trains_with_and_without_a_teacher(tmp_path, monkeypatch):
     assert json.loads((tmp_path / "b" / "config.json").read_text())["config"]["teacher"] == "none"
 
 
+def test_kept_words_that_do_not_fit_are_named(tiny_data_dir):
+    """The tiny corpus has 15 of the everyday words; 8 slots hold the best-scored 8."""
+    lines = []
+    vocab, _, _ = prepare(TrainConfig(limit=60, vocab_size=10, max_len=12), tiny_data_dir,
+                          echo=lines.append)
+    assert len(vocab.kept_left_out) == 7 and set(vocab.words[2:]) <= set(TrainConfig().vocab_keep)
+    assert [line for line in lines if "did not fit" in line] == [
+        f"7 of the words to keep (--vocab-keep) did not fit in --vocab-size 10: "
+        f"{', '.join(vocab.kept_left_out)}"]
+
+
 @pytest.mark.parametrize("given, words", [
     (None, TrainConfig().vocab_keep), ("none", ()), ("", ()), ("good,bad", ("good", "bad")),
     (" good  bad, ugly ", ("good", "bad", "ugly"))])

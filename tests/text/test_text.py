@@ -55,9 +55,10 @@ def test_kept_words_are_in_whatever_their_score_if_the_training_part_has_them():
     assert kept.words == ["<pad>", "<oov>", "awful", "good"]  # in score order
     assert Vocabulary.build(docs, labels, size=4, method="frequency",
                             keep=("meh",)).words == ["<pad>", "<oov>", "awful", "meh"]
-    # more kept words than room: the best-scored of them
-    assert Vocabulary.build(docs, labels, size=3, keep=("good", "fine")).words == \
-        ["<pad>", "<oov>", "fine"]
+    # more kept words than room: the best-scored of them, and the others named
+    small = Vocabulary.build(docs, labels, size=3, keep=("good", "fine", "never"))
+    assert small.words == ["<pad>", "<oov>", "fine"] and small.kept_left_out == ["good"]
+    assert kept.kept_left_out == []
 
 
 def test_to_ids_drops_or_keeps_oov_and_keeps_the_last_tokens():
