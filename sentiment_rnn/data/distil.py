@@ -197,11 +197,23 @@ def _label(config: TrainConfig, vocab: Vocabulary, teachers: tuple[Teacher, Teac
                 seq = to_ids(line.split(), vocab, config.max_len, config.drop_oov)
                 ids[row, -len(seq):] = seq
             start += len(chunk)
-            report(lambda: f"Teacher: labelled {start:,} of {rows:,} unlabelled texts")
+            report(lambda: f"Teacher: labelled {start:,} of {rows:,} texts and sentences")
     if files is not None:
         ids.flush()
         files.save(UNLABELLED_FILES[1], targets)
     return ids, targets
+
+
+def _not_validation(labelled_sentences, held_out: set, note: dict) -> list[tuple[str, int]]:
+    """The training texts' sentences (token line, label), less those that are a validation
+    text (left out, as an unlabelled text is, and counted in the note)."""
+    rows, note["labelled_sentences_in_validation"] = [], 0
+    for line, label in labelled_sentences() if labelled_sentences else ():
+        if line_hash(line) in held_out:
+            note["labelled_sentences_in_validation"] += 1
+        else:
+            rows.append((line, label))
+    return rows
 
 
 def distil(config: TrainConfig, data_dir, vocab: Vocabulary, files: PreparedFiles | None,
@@ -224,13 +236,7 @@ def distil(config: TrainConfig, data_dir, vocab: Vocabulary, files: PreparedFile
         echo(f"No teacher: {note['why_none']}")
         return None
     held_out = set(line_hashes(t for t, v in zip(token_lines(), is_val) if v).tolist())
-    # a training text's sentence that is a validation text is left out, as is an unlabelled one
-    sentence_rows, note["labelled_sentences_in_validation"] = [], 0
-    for line, label in labelled_sentences() if labelled_sentences else ():
-        if line_hash(line) in held_out:
-            note["labelled_sentences_in_validation"] += 1
-        else:
-            sentence_rows.append((line, label))
+    sentence_rows = _not_validation(labelled_sentences, held_out, note)
     teacher, of_sentences = _fit(config, token_lines, labels, is_val, note["source"], echo,
                                  sentence_rows)
     report = _Every(PROGRESS_SECONDS, echo)

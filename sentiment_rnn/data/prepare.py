@@ -226,12 +226,8 @@ def prepare(config: TrainConfig, data_dir=None, vocab: Vocabulary | None = None,
         info.update(train_reviews=int(is_train.sum()), validation_reviews=int(is_val.sum()),
                     train_positive_share=float(labels[is_train].mean()))
         if vocab is None:
-            vocab = build_vocabulary(config, tokens_path, sentences_path, labels, is_train)
-            if vocab.kept_left_out and echo:
-                shown = ", ".join(vocab.kept_left_out[:10])
-                echo(f"{len(vocab.kept_left_out):,} of the words to keep (--vocab-keep) did not "
-                     f"fit in --vocab-size {config.vocab_size:,}: {shown}"
-                     + (", ..." if len(vocab.kept_left_out) > 10 else ""))
+            vocab = build_vocabulary(config, tokens_path, sentences_path, labels, is_train,
+                                     echo)
         parts = {"train": is_train, "validation": is_val}
         arrays = {p: _ids_array(files, p, int(m.sum()), config.max_len, len(vocab))
                   for p, m in parts.items()}

@@ -83,17 +83,25 @@ def picked(rows: Iterable[tuple[int, str]], n: int,
 
 
 def build_vocabulary(config: TrainConfig, tokens_path: Path, sentences_path: Path | None,
-                     labels: np.ndarray, is_train: np.ndarray) -> Vocabulary:
+                     labels: np.ndarray, is_train: np.ndarray, echo=None) -> Vocabulary:
     """The vocabulary of the training rows: each text a document, or each of its sentences
-    (config.vocab_unit "sentence", which needs `sentences_path`)."""
+    (config.vocab_unit "sentence", which needs `sentences_path`). `echo` gets a line naming the
+    kept words (config.vocab_keep) that did not fit."""
     if config.vocab_unit == "sentence":
         docs = [(r, t.split()) for r, t in sentence_lines(sentences_path) if is_train[r]]
-        return Vocabulary.build((t for _, t in docs), [labels[r] for r, _ in docs],
-                                config.vocab_size, config.vocab_method, config.df_power,
-                                config.vocab_keep)
-    rows = (t for t, v in zip(token_lines(tokens_path), is_train) if v)
-    return Vocabulary.build(rows, labels[is_train], config.vocab_size, config.vocab_method,
-                            config.df_power, config.vocab_keep)
+        vocab = Vocabulary.build((t for _, t in docs), [labels[r] for r, _ in docs],
+                                 config.vocab_size, config.vocab_method, config.df_power,
+                                 config.vocab_keep)
+    else:
+        rows = (t for t, v in zip(token_lines(tokens_path), is_train) if v)
+        vocab = Vocabulary.build(rows, labels[is_train], config.vocab_size,
+                                 config.vocab_method, config.df_power, config.vocab_keep)
+    if vocab.kept_left_out and echo:
+        shown = ", ".join(vocab.kept_left_out[:10])
+        echo(f"{len(vocab.kept_left_out):,} of the words to keep (--vocab-keep) did not fit in "
+             f"--vocab-size {config.vocab_size:,}: {shown}"
+             + (", ..." if len(vocab.kept_left_out) > 10 else ""))
+    return vocab
 
 
 def training_sentences(config: TrainConfig, sentences_path: Path | None, labels: np.ndarray,
