@@ -125,7 +125,7 @@ def test_the_teacher_shows_each_c_fit_and_the_labelling_progress(tmp_path, monke
     _, (_, y), _ = prepare(config, teacher=True, echo=said.append)
     n = len(y) - 40  # the unlabelled texts kept (a text also in the labelled data is left out)
     labelled = [s for s in said if s.startswith("Teacher: labelled ")]
-    assert n > 7 and labelled == [f"Teacher: labelled {min(k, n)} of {n} unlabelled texts"
+    assert n > 7 and labelled == [f"Teacher: labelled {min(k, n)} of {n} texts and sentences"
                                   for k in range(7, n + 7, 7)]  # 7 at a time
 
 
