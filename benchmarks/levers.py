@@ -99,17 +99,10 @@ def main() -> None:
     for run in args.score or ():
         state = json.loads((run / "state.json").read_text())
         seed = json.loads((run / "config.json").read_text())["config"]["seed"]
-        model = Predictor(run)
-        scores = {k: round(accuracy(model.predict(texts), ys), 4)
-                  for k, (texts, ys) in {"short texts": (short, short_y), **checks}.items()}
-        row = {"lever": str(run), "seed": seed, "val_accuracy": state["best_val_accuracy"],
-               **scores, "best_epoch": state["best_epoch"], "epochs": state["epoch"]}
-        print(f"| {run} | {seed} | {row['val_accuracy']:.4f} | "
-              + " | ".join(f"{v:.4f}" for v in scores.values())
-              + f" | {row['best_epoch']} | {row['epochs']} | |", flush=True)
-        if args.out:
-            with args.out.open("a") as f:
-                f.write(json.dumps(row) + "\n")
+        scores = _scores(Predictor(run), {"short texts": (short, short_y), **checks})
+        _report({"lever": str(run), "seed": seed, "val_accuracy": state["best_val_accuracy"],
+                 **scores, "best_epoch": state["best_epoch"], "epochs": state["epoch"]},
+                 scores, args.out)
     if args.score:
         return
     for name, changes in LEVERS.items():
@@ -123,23 +116,31 @@ def main() -> None:
                 result = train(config, folder, models_dir=Path(tmp) / "models",
                                echo=lambda *a: None, verbose=0)
                 seconds = time.perf_counter() - started
-                model = Predictor(result.run_dir)
-                scores = {k: round(accuracy(model.predict(texts), ys), 4)
-                          for k, (texts, ys) in {"short texts": (short, short_y),
-                                                 **checks}.items()}
-            row = {"lever": name, "seed": seed, "val_accuracy": result.best_val_accuracy,
-                   **scores, "best_epoch": result.best_epoch, "epochs": result.epochs_run,
-                   "seconds": round(seconds, 1)}
-            print(f"| {name} | {seed} | {row['val_accuracy']:.4f} | "
-                  + " | ".join(f"{v:.4f}" for v in scores.values())
-                  + f" | {row['best_epoch']} | {row['epochs']} | {row['seconds']} |", flush=True)
-            if args.out:
-                with args.out.open("a") as f:
-                    f.write(json.dumps(row) + "\n")
+                scores = _scores(Predictor(result.run_dir),
+                                 {"short texts": (short, short_y), **checks})
+            _report({"lever": name, "seed": seed, "val_accuracy": result.best_val_accuracy,
+                     **scores, "best_epoch": result.best_epoch, "epochs": result.epochs_run,
+                     "seconds": round(seconds, 1)}, scores, args.out)
+
+
+def _scores(model, sets: dict) -> dict:
+    """Accuracy on each (texts, labels) set, rounded to 4 places."""
+    return {k: round(accuracy(model.predict(texts), ys), 4) for k, (texts, ys) in sets.items()}
+
+
+def _report(row: dict, scores: dict, out: Path | None) -> None:
+    """One Markdown table row, and a JSON line appended to `out`."""
+    print(f"| {row['lever']} | {row['seed']} | {row['val_accuracy']:.4f} | "
+          + " | ".join(f"{v:.4f}" for v in scores.values())
+          + f" | {row['best_epoch']} | {row['epochs']} | {row.get('seconds', '')} |", flush=True)
+    if out:
+        with out.open("a") as f:
+            f.write(json.dumps(row) + "\n")
 
 
 def _slug(name: str) -> str:
     return "-".join("".join(c if c.isalnum() else " " for c in name).split())[:60]
+
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -25,7 +25,7 @@ from sentiment_rnn.config import TrainConfig
 from sentiment_rnn.data.checks import line_hash, line_hashes
 from sentiment_rnn.data.id_store import UNLABELLED_FILES, PreparedFiles, ids_dtype
 from sentiment_rnn.data.teacher import Teacher, fit_teacher
-from sentiment_rnn.text.sentences import pick, sentences
+from sentiment_rnn.text.sentences import pick, sentence_tokens, sentences
 from sentiment_rnn.text.tokenizer import tokenize
 from sentiment_rnn.text.vocabulary import Vocabulary, to_ids
 
@@ -130,16 +130,21 @@ def pick_sentences(text: str, n: int, rng: np.random.Generator) -> list[str]:
     return pick(sentences(text), n, rng)
 
 
+def _picked_tokens(text: str, n: int, rng: np.random.Generator) -> list[list[str]]:
+    """The tokens of `pick_sentences(text, n, rng)`, each sentence tokenized once."""
+    return pick(sentence_tokens(text), n, rng)
+
+
 def _tokens_to_file(config: TrainConfig, vocab: Vocabulary, texts: Iterable[str],
                     held_out: set, path: Path, report: _Every,
                     sentence_rows: list[tuple[str, int]] = ()) -> dict:
     """The first pass: the token line of each text that keeps at least one id written to
     `path`, a text whose tokens are in `held_out` (the validation part's hashes) left out,
     then the lines of up to config.teacher_sentences of its sentences (`pick_sentences`).
-    Returns the counts: texts read, texts left out as in the validation part, lines written,
-    of which sentences, and which lines are sentences (`is_sentence`, a byte a line)."""
+    Returns the counts: texts read, texts left out as in the validation part, sentences
+    written, and which lines are sentences (`is_sentence`, a byte a line: one per line)."""
     rng = np.random.default_rng([config.seed, 3])  # not the split's, the teacher's or batches'
-    count = {"texts": 0, "in_validation": 0, "rows": 0, "sentences": 0,
+    count = {"texts": 0, "in_validation": 0, "sentences": 0,
              "sentences_in_validation": 0,
              "labelled_sentences": 0, "is_sentence": bytearray()}
 
@@ -147,7 +152,6 @@ def _tokens_to_file(config: TrainConfig, vocab: Vocabulary, texts: Iterable[str]
         if not to_ids(tokens, vocab, config.max_len, config.drop_oov):
             return False
         f.write(" ".join(tokens) + "\n")
-        count["rows"] += 1
         count["is_sentence"].append(sentence)
         return True
 
@@ -160,8 +164,7 @@ def _tokens_to_file(config: TrainConfig, vocab: Vocabulary, texts: Iterable[str]
             if line_hash(" ".join(tokens)) in held_out:
                 count["in_validation"] += 1
             elif write(tokens, False):
-                for sentence in pick_sentences(text, config.teacher_sentences, rng):
-                    tokens = tokenize(sentence)
+                for tokens in _picked_tokens(text, config.teacher_sentences, rng):
                     if line_hash(" ".join(tokens)) in held_out:  # a validation text itself
                         count["sentences_in_validation"] += 1
                     else:
@@ -243,7 +246,7 @@ def distil(config: TrainConfig, data_dir, vocab: Vocabulary, files: PreparedFile
     texts = islice((t for batch in batches for t in batch), config.limit)
     path = scratch / "unlabelled.txt"
     count = _tokens_to_file(config, vocab, texts, held_out, path, report, sentence_rows)
-    total, in_validation, rows = count["texts"], count["in_validation"], count["rows"]
+    total, in_validation, rows = count["texts"], count["in_validation"], len(count["is_sentence"])
     mine = count["labelled_sentences"]  # the first rows: sentences of the training part
     ids, targets = _label(config, vocab, (teacher, of_sentences), path, count["is_sentence"],
                           files, report)

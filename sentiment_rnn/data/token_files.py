@@ -18,7 +18,7 @@ import numpy as np
 
 from sentiment_rnn.config import TrainConfig
 from sentiment_rnn.data.checks import line_hashes
-from sentiment_rnn.text.sentences import pick, sentences
+from sentiment_rnn.text.sentences import pick, sentence_tokens
 from sentiment_rnn.text.tokenizer import tokenize
 from sentiment_rnn.text.vocabulary import Vocabulary
 
@@ -37,7 +37,7 @@ def tokenize_to(batches: Iterable[tuple[list, np.ndarray]], path: Path,
             f.writelines(line + "\n" for line in lines)
             if sentences_path is not None:
                 for i, text in enumerate(texts, row):
-                    g.writelines(f"{i}\t{' '.join(tokenize(s))}\n" for s in sentences(text))
+                    g.writelines(f"{i}\t{' '.join(t)}\n" for t in sentence_tokens(text))
             row += len(texts)
             labels.append(np.asarray(ys, dtype=np.int8))
             hashes.append(line_hashes(lines))

@@ -17,13 +17,19 @@ from sentiment_rnn.text.tokenizer import BREAK, tokenize
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 
+def _parts(text: str) -> list[str]:
+    """A text cut after . ! ? followed by a space, and at line breaks (<br />, new lines)."""
+    return [s for part in BREAK.sub("\n", text).split("\n") for s in SENTENCE_END.split(part)]
+
+
 def sentences(text: str) -> list[str]:
-    """The sentences of a text that hold a word, in order: split after . ! ? followed by a
-    space, and at line breaks (<br />, new lines)."""
-    out = []
-    for part in BREAK.sub("\n", text).split("\n"):
-        out += [s.strip() for s in SENTENCE_END.split(part) if tokenize(s)]
-    return out
+    """The sentences of a text that hold a word, in order."""
+    return [s.strip() for s in _parts(text) if tokenize(s)]
+
+
+def sentence_tokens(text: str) -> list[list[str]]:
+    """The tokens of each of `sentences(text)`, each sentence tokenized once."""
+    return [tokens for tokens in map(tokenize, _parts(text)) if tokens]
 
 
 def pick(found: list, n: int, rng) -> list:

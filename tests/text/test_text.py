@@ -101,3 +101,11 @@ def test_bad_vocabulary_files_are_refused(tmp_path, content, message):
     path.write_text(content, encoding="utf-8")
     with pytest.raises(RunFolderError, match=message):
         load_vocabulary(path)
+
+
+@pytest.mark.parametrize("text", ["One. Two!<br /><br />Three? four\nfive.", "?! ... . Ok.",
+                                  "No end", "", "A.B. c . d"])
+def test_sentence_tokens_are_each_sentences_tokens(text):
+    from sentiment_rnn.text.sentences import sentence_tokens, sentences
+
+    assert sentence_tokens(text) == [tokenize(s) for s in sentences(text)]
