@@ -30,6 +30,8 @@ BEFORE_0_3 = {"teacher": "none", "ema_momentum": None, "vocab_df_power": 0.5}
 # settings added in 0.5.0, as a run saved without them was trained
 BEFORE_0_5 = {"vocab_keep": (), "teacher_sentences": 0, "labelled_sentences": False,
               "vocab_unit": "review"}
+# settings added in 0.6.0, as a run saved without them was trained
+BEFORE_0_6 = {"jit_compile": False}
 # what the label-aware vocabulary counts as a document: each text, or each of its sentences
 VOCAB_UNITS = ("review", "sentence")
 # words a person expects a sentiment model to read, kept in the vocabulary whatever their
@@ -156,6 +158,8 @@ class TrainConfig:
     epochs: int = 10  # most epochs; early stopping usually ends sooner
     batch_size: int = 128  # reviews per gradient step
     length_buckets: bool = True  # batch reviews of similar length together (faster, same model)
+    jit_compile: bool = True  # compile each training step with XLA, batches padded to a few
+    # widths (nn.batching.JIT_WIDTHS); False: TensorFlow's graph, each batch trimmed to its longest
     learning_rate: float = 1e-3  # Adam step size
     clipnorm: float = 1.0  # gradient clipping by norm; a SimpleRNN on IMDB swings without it
     ema_momentum: float | None = None  # average of the weights; None: 0.99 with a teacher, else off
@@ -180,7 +184,7 @@ class TrainConfig:
             if getattr(self, name) not in allowed:
                 raise ConfigError(f"{name} must be one of {', '.join(allowed)}, "
                                   f"got {getattr(self, name)!r}")
-        for name in ("drop_oov", "length_buckets", "labelled_sentences"):
+        for name in ("drop_oov", "length_buckets", "labelled_sentences", "jit_compile"):
             if not isinstance(getattr(self, name), bool):
                 raise ConfigError(f"{name} must be true or false, got {getattr(self, name)!r}")
         if not isinstance(self.dataset, str) or not re.fullmatch(r"[\w.-]+(/[\w.-]+)*(:[\w.]+)?",
@@ -238,7 +242,7 @@ class TrainConfig:
             raise ConfigError(f"unknown configuration keys: {', '.join(unknown)}")
         data = {k: tuple(v) if k in ("positive", "negative", "vocab_keep") and isinstance(v, list)
                 else v for k, v in data.items()}
-        data = {**BEFORE_0_3, **BEFORE_0_5, **data}  # a run saved before these settings existed trained so
+        data = {**BEFORE_0_3, **BEFORE_0_5, **BEFORE_0_6, **data}  # as a run saved before them trained
         try:
             return cls(**data)
         except TypeError as exc:  # should not happen once keys are known; kept one-line anyway

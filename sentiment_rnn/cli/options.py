@@ -180,6 +180,10 @@ train_options = _apply([
         click.option("--length-buckets/--random-batches", default=DEFAULTS.length_buckets,
                      show_default=True, help="Batch reviews of similar length together "
                      "(faster; padding is masked, so only the batch mix changes)."),
+        click.option("--jit/--no-jit", "jit_compile", default=DEFAULTS.jit_compile,
+                     show_default=True, help="Compile each training step with XLA (faster; "
+                     "the same seed gives the same run, but not bit for bit the run that "
+                     "--no-jit gives)."),
         _setting("--learning-rate", "Adam learning rate."),
         _setting("--clipnorm", "Gradient clipping by norm."),
         click.option("--ema-momentum", type=bounded("ema_momentum"), default=None,

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Iterator
-from itertools import chain, islice
+from itertools import islice
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +24,8 @@ import numpy as np
 from sentiment_rnn.config import TrainConfig
 from sentiment_rnn.data.checks import line_hash, line_hashes
 from sentiment_rnn.data.id_store import UNLABELLED_FILES, PreparedFiles, ids_dtype
-from sentiment_rnn.data.teacher import Teacher, fit_teacher
+from sentiment_rnn.data.labelling import InWorker, labelled
+from sentiment_rnn.data.teacher import PARALLEL_ROWS, Teacher, fit_teacher
 from sentiment_rnn.text.sentences import pick, sentence_tokens, sentences
 from sentiment_rnn.text.tokenizer import tokenize
 from sentiment_rnn.text.vocabulary import Vocabulary, to_ids
@@ -95,11 +96,12 @@ def _file_texts(path: str, config: TrainConfig, note: dict) -> Iterator[list[str
 
 def _fit(config: TrainConfig, token_lines: Callable[[], Iterator[str]], labels: np.ndarray,
          is_val: np.ndarray, source: str, echo,
-         sentence_rows: list[tuple[str, int]]) -> tuple[Teacher, Teacher]:
+         sentence_rows: list[tuple[str, int]]) -> tuple[Teacher, InWorker]:
     """The teacher of whole texts, fitted on the training part (at most TEACHER_MAX_ROWS
-    texts) and scored on the validation part; and the teacher of sentences: with
-    `sentence_rows` (sentences of the training texts, each with its text's label), a second fit
-    on the texts and those sentences, with the first one's C; else the same teacher."""
+    texts) and scored on the validation part; and the teacher of sentences, to be taken with
+    `result()`: with `sentence_rows` (sentences of the training texts, each with its text's
+    label), a second fit on the texts and those sentences, with the first one's C, started in
+    a worker process (`labelling.InWorker`); else the same teacher."""
     n_train = min(int((~is_val).sum()), TEACHER_MAX_ROWS)
     kind = "NB-weighted TF-IDF" if config.teacher == "tfidf-nb" else "TF-IDF"
     nb = config.teacher == "tfidf-nb"
@@ -113,16 +115,29 @@ def _fit(config: TrainConfig, token_lines: Callable[[], Iterator[str]], labels: 
     def val_lines():
         return (t for t, v in zip(token_lines(), is_val) if v)
 
-    texts = fit_teacher(train_lines(), labels[~is_val][:n_train], val_lines(), labels[is_val],
-                        nb=nb, seed=config.seed, echo=echo)
-    if not sentence_rows:
-        return texts, texts
-    rows = sentence_rows[:TEACHER_MAX_ROWS]
-    echo(f"Teacher of sentences: the same on {n_train:,} training texts and {len(rows):,} of "
-         f"their sentences (each with its text's label), C {texts.c:g}")
-    y = np.concatenate([labels[~is_val][:n_train], [label for _, label in rows]])
-    return texts, fit_teacher(chain(train_lines(), (t for t, _ in rows)), y.astype(labels.dtype),
-                              val_lines(), labels[is_val], nb=nb, seed=config.seed, c=texts.c)
+    started = {}
+
+    def start_sentences(c: float) -> None:  # as soon as C is known: in a worker meanwhile
+        if not sentence_rows:
+            return
+        rows = sentence_rows[:TEACHER_MAX_ROWS]
+        echo(f"Teacher of sentences: the same on {n_train:,} training texts and {len(rows):,} "
+             f"of their sentences (each with its text's label), C {c:g}")
+        y = np.concatenate([labels[~is_val][:n_train], [label for _, label in rows]])
+        started["worker"] = InWorker(fit_teacher, [*train_lines(), *(t for t, _ in rows)],
+                                     y.astype(labels.dtype), list(val_lines()), labels[is_val],
+                                     nb=nb, seed=config.seed, c=c,
+                                     alone=n_train < PARALLEL_ROWS)
+
+    try:
+        texts = fit_teacher(train_lines(), labels[~is_val][:n_train], val_lines(),
+                            labels[is_val], nb=nb, seed=config.seed, echo=echo,
+                            on_c=start_sentences)
+    except BaseException:
+        if "worker" in started:
+            started["worker"].close()
+        raise
+    return texts, started.get("worker") or InWorker(lambda: texts, alone=True)
 
 
 def pick_sentences(text: str, n: int, rng: np.random.Generator) -> list[str]:
@@ -189,13 +204,16 @@ def _label(config: TrainConfig, vocab: Vocabulary, teachers: tuple[Teacher, Teac
     targets = np.empty(rows, dtype=np.float32)
     with open(path, encoding="utf-8") as f:
         lines = (line.rstrip("\n") for line in f)
+
+        def chunks():  # each chunk of lines with whether each is a sentence
+            at = 0
+            while chunk := list(islice(lines, BATCH)):
+                yield chunk, sentence[at:at + len(chunk)]
+                at += len(chunk)
+
         start = 0
-        while chunk := list(islice(lines, BATCH)):
-            part = sentence[start:start + len(chunk)]
-            for teacher, which in zip(teachers, (~part, part)):
-                if which.any():
-                    targets[start + np.flatnonzero(which)] = teacher.predict(
-                        [line for line, w in zip(chunk, which) if w])
+        for chunk, p in labelled(teachers, chunks(), rows):
+            targets[start:start + len(chunk)] = p
             for row, line in enumerate(chunk, start):
                 seq = to_ids(line.split(), vocab, config.max_len, config.drop_oov)
                 ids[row, -len(seq):] = seq
@@ -240,12 +258,16 @@ def distil(config: TrainConfig, data_dir, vocab: Vocabulary, files: PreparedFile
         return None
     held_out = set(line_hashes(t for t, v in zip(token_lines(), is_val) if v).tolist())
     sentence_rows = _not_validation(labelled_sentences, held_out, note)
-    teacher, of_sentences = _fit(config, token_lines, labels, is_val, note["source"], echo,
-                                 sentence_rows)
+    teacher, sentence_teacher = _fit(config, token_lines, labels, is_val, note["source"],
+                                     echo, sentence_rows)
     report = _Every(PROGRESS_SECONDS, echo)
     texts = islice((t for batch in batches for t in batch), config.limit)
     path = scratch / "unlabelled.txt"
-    count = _tokens_to_file(config, vocab, texts, held_out, path, report, sentence_rows)
+    try:
+        count = _tokens_to_file(config, vocab, texts, held_out, path, report, sentence_rows)
+        of_sentences = sentence_teacher.result()  # fitted meanwhile
+    finally:
+        sentence_teacher.close()
     total, in_validation, rows = count["texts"], count["in_validation"], len(count["is_sentence"])
     mine = count["labelled_sentences"]  # the first rows: sentences of the training part
     ids, targets = _label(config, vocab, (teacher, of_sentences), path, count["is_sentence"],

@@ -22,12 +22,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sentiment_rnn.config import usable_cores
 from sentiment_rnn.errors import DataFileError
 
 TEACHER_MIN_DF = 2  # a word or pair in fewer training texts is not a feature
 C_GRID = (0.01, 0.1, 1.0, 10.0, 100.0, 1000.0)  # inverse L2 strengths (scikit-learn's C)
 HOLDOUT = 0.2  # share of the training part held out (per label) to choose C
 DEFAULT_C = 1.0  # scikit-learn's default: C for a training part too small to hold some out
+PARALLEL_ROWS = 2_000  # fewer training rows: C's fits run in this process (a worker costs more)
 
 
 def grams(line: str) -> list[str]:
@@ -36,16 +38,32 @@ def grams(line: str) -> list[str]:
     return tokens + [f"{a} {b}" for a, b in zip(tokens, tokens[1:])]
 
 
+def _fit_one(c: float, x, y):
+    """One C's fit: scikit-learn's LogisticRegression (lbfgs, run to convergence)."""
+    from sklearn.linear_model import LogisticRegression
+
+    return LogisticRegression(C=c, max_iter=5000).fit(x, y)
+
+
 def fit_logistic_regression(x_train, y_train, x_val, y_val, grid=C_GRID, progress=None):
     """scikit-learn's LogisticRegression (lbfgs, run to convergence) for each C; the lowest
     log loss on (x_val, y_val) wins. Returns (model, C). `progress(i, c, loss)` is called
-    after each fit."""
-    from sklearn.linear_model import LogisticRegression
+    after each fit, in the grid's order.
+
+    The fits are independent, so with PARALLEL_ROWS training rows or more they run in
+    joblib's worker processes, one per usable core: the same fits, the same results, in
+    about half the time on two cores."""
+    from joblib import Parallel, delayed
     from sklearn.metrics import log_loss
 
+    jobs = min(len(grid), usable_cores()) if x_train.shape[0] >= PARALLEL_ROWS else 1
+    # max_nbytes=None: the data is sent, not memory-mapped from /dev/shm, so a killed run
+    # leaves nothing behind there
+    runs = Parallel(n_jobs=jobs, return_as="generator", max_nbytes=None)(
+        delayed(_fit_one)(c, x_train, y_train) for c in grid)
     fits, losses = [], []
-    for i, c in enumerate(grid, 1):
-        fits.append(LogisticRegression(C=c, max_iter=5000).fit(x_train, y_train))
+    for i, (c, fit) in enumerate(zip(grid, runs), 1):
+        fits.append(fit)
         losses.append(log_loss(y_val, fits[-1].predict_proba(x_val)[:, 1], labels=[0, 1]))
         if progress:
             progress(i, c, losses[-1])
@@ -131,13 +149,14 @@ def _vectorize(train_lines: list[str]):
 
 def fit_teacher(train_lines: Iterable[str], y_train, val_lines: Iterable[str] | None = None,
                 y_val=None, nb: bool = True, seed: int = 0, echo=None,
-                c: float | None = None) -> Teacher:
+                c: float | None = None, on_c=None) -> Teacher:
     """Fit the TF-IDF vocabulary and weights on the training lines, the features scaled by
     `_nb_ratios` (unless not `nb`). C is chosen by log loss on `holdout_mask`'s rows after
     fitting the ratios and weights on the other rows; the teacher is then fitted on every
     training line with that C. The validation lines and labels, if given, are only scored
-    afterwards: they choose nothing. `echo` gets a line after each C's fit. A given `c` is
-    used as it is: one fit, no search."""
+    afterwards: they choose nothing. `echo` gets a line after each C's fit; `on_c(c)` is
+    called once C is known, before the last fit. A given `c` is used as it is: one fit, no
+    search."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import log_loss
 
@@ -163,6 +182,8 @@ def fit_teacher(train_lines: Iterable[str], y_train, val_lines: Iterable[str] | 
         _, c = fit_logistic_regression(x_all[fit].multiply(ratios).tocsr(), y_train[fit],
                                        x_all[out].multiply(ratios).tocsr(), y_train[out],
                                        progress=progress)
+    if on_c:
+        on_c(c)
     ratios = _nb_ratios(x_all, y_train) if nb else np.ones(x_all.shape[1])
     model = LogisticRegression(C=c, max_iter=5000).fit(x_all.multiply(ratios).tocsr(), y_train)
     teacher = Teacher(vectorizer, ratios, model, c, 0 if held is None else int(held.sum()),

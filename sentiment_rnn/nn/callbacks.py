@@ -7,7 +7,7 @@
 current step, then stops (only in the main thread). `WeightAverage`: the weight average swapped
 in for validation and saving, and the trained weights swapped back. `drop_logs`: keeps a metric
 out of the logs. `progress_bar`: Keras' own progress bar, told the run's epoch total.
-`seed_dropout`: dropout masks from (seed, epoch) alone. `deterministic`: TensorFlow op
+`validation_timer`: the validation pass's seconds. `seed_dropout`: dropout masks from (seed, epoch) alone. `deterministic`: TensorFlow op
 determinism on while any wrapped call runs (counted under a lock, so threads share it), and
 back off after the last one if it was off.
 """
@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 import signal
 import threading
+import time
 
 import numpy as np
 
@@ -67,15 +68,17 @@ def targets(y: np.ndarray, labelled: int | None = None) -> np.ndarray:
     return out
 
 
-def batches(x: np.ndarray, y: np.ndarray, batches: list[np.ndarray]):
-    """A tf.data input serving the given row batches, each trimmed to its longest review, with
-    their rows of the (rows, 2) `targets`.
+def batches(x: np.ndarray, y: np.ndarray, batches: list[np.ndarray],
+            widths: tuple[int, ...] | None = None):
+    """A tf.data input serving the given row batches, each trimmed to its longest review (or
+    to the smallest of `widths` that holds it, `batching.trim`), with their rows of the
+    (rows, 2) `targets`.
 
     The signature says (batch, time) with both unknown, so batches of any length are fine."""
     tf = _tf.tensorflow()
     signature = (tf.TensorSpec((None, None), tf.int32), tf.TensorSpec((None, 2), tf.float32))
     dataset = tf.data.Dataset.from_generator(
-        lambda: ((trim(x[rows]).astype(np.int32), y[rows].astype(np.float32))
+        lambda: ((trim(x[rows], widths).astype(np.int32), y[rows].astype(np.float32))
                  for rows in batches),
         output_signature=signature)
     return dataset.apply(tf.data.experimental.assert_cardinality(len(batches)))
@@ -134,6 +137,23 @@ def drop_logs(*names: str):
                 (logs or {}).pop(name, None)
 
     return Drop()
+
+
+def validation_timer():
+    """A callback whose `seconds` is the wall time of the epoch's validation pass (the rest of
+    the epoch's time is training); None until one has ended."""
+    tf = _tf.tensorflow()
+
+    class Timer(tf.keras.callbacks.Callback):
+        seconds = None
+
+        def on_test_begin(self, logs=None):
+            self.started = time.perf_counter()
+
+        def on_test_end(self, logs=None):
+            self.seconds = round(time.perf_counter() - self.started, 2)
+
+    return Timer()
 
 
 def progress_bar(total_epochs: int, verbose: int):

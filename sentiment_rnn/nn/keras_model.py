@@ -176,7 +176,13 @@ def compile_model(model, config: TrainConfig, teacher: bool = False, optimizer=N
     """Adam with clipping, and with config.ema > 0 the weight average (`AveragingAdam`);
     the metrics `accuracy` (labelled rows) and, with a teacher's rows, `teacher_agreement`.
     `optimizer`: the one of a loaded checkpoint, whose state continues (a plain Adam of an
-    older checkpoint is carried over into an AveragingAdam, variable by variable)."""
+    older checkpoint is carried over into an AveragingAdam, variable by variable).
+
+    With config.jit_compile each training and validation step is compiled with XLA. Keras
+    turns XLA off by itself whenever TensorFlow's op determinism is on (`model_supports_jit`),
+    and `train` turns it on for the steps that are not compiled; so the setting is made past
+    that check. XLA's code on a CPU is the same from run to run, which is what keeps the same
+    seed giving the same run (tests/training/test_jit.py)."""
     row_agreement, averaging = _classes()
     if optimizer is None:
         ema = config.ema
@@ -185,7 +191,8 @@ def compile_model(model, config: TrainConfig, teacher: bool = False, optimizer=N
     elif not isinstance(optimizer, averaging):
         optimizer = _carried_over(optimizer, model, averaging)
     metrics = [row_agreement(teacher=False)] + ([row_agreement(teacher=True)] if teacher else [])
-    model.compile(optimizer=optimizer, loss=soft_target_loss, metrics=metrics)
+    model.compile(optimizer=optimizer, loss=soft_target_loss, metrics=metrics, jit_compile=False)
+    model._jit_compile = bool(config.jit_compile)  # what the jit_compile setter keeps
 
 
 def _carried_over(old, model, averaging):

@@ -23,9 +23,11 @@ from sentiment_rnn.files.atomic import sha256_file, write_atomic, write_json_ato
 from sentiment_rnn.files.run_dirs import LATEST, remove_stale_files, set_latest
 from sentiment_rnn.files.run_folder import Run
 from sentiment_rnn.data.id_store import remove_prepared
-from sentiment_rnn.nn.batching import lengths, shuffled_buckets, sorted_batches
+from sentiment_rnn.nn.batching import (JIT_VALIDATION_BATCH, JIT_WIDTHS, lengths,
+                                        shuffled_buckets, sorted_batches)
 from sentiment_rnn.nn.callbacks import (StopOnSignal, WeightAverage, batches, drop_logs,
-                                        progress_bar, seed_dropout, targets)
+                                        progress_bar, seed_dropout, targets,
+                                        validation_timer)
 from sentiment_rnn.nn.keras_model import compile_model, inference_copy, weight_arrays
 from sentiment_rnn.nn.numpy_cells import numpy_class
 from sentiment_rnn.prediction.predictor import load_numpy_model
@@ -117,7 +119,10 @@ def fit(run: Run, model, state: dict, train_part, val_part, models_dir: Path,
     compile_model(model, config, teacher=labelled < len(x_train),
                   optimizer=getattr(model, "optimizer", None))
     average = WeightAverage(model)
-    val_batches = sorted_batches(lengths(x_val), config.batch_size)
+    # XLA compiles a validation step per batch shape: fewer, larger batches (the same numbers)
+    widths = JIT_WIDTHS if config.jit_compile else None
+    val_batches = sorted_batches(lengths(x_val), max(config.batch_size, JIT_VALIDATION_BATCH)
+                                 if config.jit_compile else config.batch_size)
     state["settings_sha256"] = run.settings_sha256()  # config.json is final: written once
     committed = copy.deepcopy(state)  # what state.json holds now
     with StopOnSignal() as stopper:
@@ -127,12 +132,12 @@ def fit(run: Run, model, state: dict, train_part, val_part, models_dir: Path,
             bucket = 32 if config.length_buckets else 1
             train_batches = shuffled_buckets(lengths(x_train), config.batch_size, rng, bucket)
             seed_dropout(model, config.seed, epoch)
-            started = time.perf_counter()
-            history = model.fit(batches(x_train, y_train, train_batches),
+            started, timer = time.perf_counter(), validation_timer()
+            history = model.fit(batches(x_train, y_train, train_batches, widths),
                                 epochs=epoch + 1, initial_epoch=epoch, shuffle=False,
-                                validation_data=batches(x_val, y_val, val_batches),
+                                validation_data=batches(x_val, y_val, val_batches, widths),
                                 verbose=verbose,
-                                callbacks=[drop_logs("val_teacher_agreement"),
+                                callbacks=[drop_logs("val_teacher_agreement"), timer,
                                            stopper.callback(model), average.callback(),
                                            tensorboard(run), progress_bar(config.epochs, verbose)])
             if stopper.stopped:
@@ -140,6 +145,7 @@ def fit(run: Run, model, state: dict, train_part, val_part, models_dir: Path,
                 break
             logs = {k: float(v[-1]) for k, v in history.history.items()}
             logs["seconds"] = round(time.perf_counter() - started, 2)
+            logs["val_seconds"] = timer.seconds  # of those seconds, validation's
             committed = _commit_epoch(run, model, state, committed, epoch, logs, average)
             if state["wait"] >= config.patience:
                 echo(f"Early stopping: validation accuracy has not improved for "

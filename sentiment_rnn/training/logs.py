@@ -33,7 +33,7 @@ VECTORS, METADATA = "vectors.tsv", "metadata.tsv"
 def write_csv_log(path: Path, history: list[dict]) -> None:
     """history.json's rows as CSVLogger writes them: epoch (0-based), then metrics by name."""
     out = io.StringIO()
-    keys = sorted({k for row in history for k in row} - {"epoch", "seconds"})
+    keys = sorted({k for row in history for k in row} - {"epoch", "seconds", "val_seconds"})
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["epoch", *keys])
     for row in history:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import platform
 import shutil
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -26,6 +27,7 @@ from sentiment_rnn.data.distil import why_no_teacher
 from sentiment_rnn.errors import DataFileError, RunFolderError
 from sentiment_rnn.files.run_dirs import DEFAULT_MODELS_DIR, RunLock, check_latest, create_run_dir
 from sentiment_rnn.files.run_folder import Run
+from sentiment_rnn.nn.batching import lengths
 from sentiment_rnn.nn.callbacks import deterministic
 from sentiment_rnn.nn.keras_model import build_model
 from sentiment_rnn.training.epochs import TrainResult, fit_or_say, verbosity
@@ -76,8 +78,13 @@ def _train_new(config: TrainConfig, path: Path, data_dir, models_dir: Path,
     if why:  # nothing to teach: plain training, recorded as such
         config = config.replace(teacher="none")
         source.description["teacher"] = {"used": False, "why_none": why}
+    started = time.perf_counter()
     vocab, train_part, val_part = prepare(config, data_dir, folder=path, source=source,
                                           teacher=True, echo=echo)
+    # what the epochs will read (real ids, padding not counted) and what reading it took
+    source.description.update(prepare_seconds=round(time.perf_counter() - started, 1),
+                              ids={"train": int(lengths(train_part[0]).sum()),
+                                   "validation": int(lengths(val_part[0]).sum())})
     if why:
         echo(f"No teacher: {why}")
     note = source.description.get("teacher", {})

@@ -56,7 +56,8 @@ def test_train_leaves_a_complete_run_folder(trained_run):
                                      "tensorflow_datasets", "numpy"}
     history = json.loads((trained_run / "history.json").read_text())
     assert [h["epoch"] for h in history] == list(range(1, 9))
-    assert set(history[0]) == {"epoch", "loss", "accuracy", "val_loss", "val_accuracy", "seconds"}
+    assert set(history[0]) == {"epoch", "loss", "accuracy", "val_loss", "val_accuracy", "seconds",
+                               "val_seconds"}
     assert (trained_run.parent / "latest").resolve() == trained_run.resolve()
 
 

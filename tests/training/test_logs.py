@@ -52,7 +52,7 @@ def test_projector_files_are_the_best_embedding_and_its_words(trained_run):
 def test_a_taught_run_names_the_teachers_agreement_apart_from_the_accuracy(taught_run):
     history = json.loads((taught_run / "history.json").read_text())
     keys = ["accuracy", "epoch", "loss", "seconds", "teacher_agreement", "val_accuracy",
-            "val_loss"]
+            "val_loss", "val_seconds"]
     assert [sorted(row) for row in history] == [keys] * len(history)
     with open(taught_run / "training_log.csv", newline="") as f:
         rows = list(csv.DictReader(f))
