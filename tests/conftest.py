@@ -113,9 +113,11 @@ def teacher_data_dir(tmp_path_factory) -> Path:
                                   "unsupervised": unlabelled})
 
 
+# --no-jit: XLA spends seconds compiling each batch shape, more than a tiny run trains; the
+# tests of XLA itself (training/test_jit.py, test_resume.py, nn/test_average.py) train with it
 TINY_TRAIN_ARGS = ["--limit", "60", "--epochs", "8", "--vocab-size", "30", "--max-len", "12",
                    "--batch-size", "8", "--learning-rate", "0.02", "--embed-dim", "8",
-                   "--units", "6", "--patience", "8", "--seed", "7"]
+                   "--units", "6", "--patience", "8", "--seed", "7", "--no-jit"]
 
 
 class CliRun(NamedTuple):

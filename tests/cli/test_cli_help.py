@@ -19,7 +19,7 @@ TRAIN_GROUPS = {
                     "--vocab-keep", "--keep-oov", "--max-len"],
     "Model": ["--cell", "--embed-dim", "--units", "--dropout", "--recurrent-dropout"],
     "Teacher": ["--teacher", "--teacher-sentences", "--labelled-sentences", "--unlabelled"],
-    "Optimisation": ["--epochs", "--batch-size", "--length-buckets", "--learning-rate",
+    "Optimisation": ["--epochs", "--batch-size", "--length-buckets", "--jit", "--learning-rate",
                      "--clipnorm", "--ema-momentum", "--patience", "--seed"],
     "Run folder": ["--run-dir", "--resume"],
     "Other options": ["-h"],

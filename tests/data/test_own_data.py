@@ -13,7 +13,8 @@ from sentiment_rnn.config import TrainConfig
 from sentiment_rnn.data.prepare import prepare, stratified_validation
 
 SMALL = ["--epochs", "3", "--vocab-size", "30", "--max-len", "12", "--batch-size", "8",
-         "--learning-rate", "0.02", "--embed-dim", "8", "--units", "6", "--seed", "7"]
+         "--learning-rate", "0.02", "--embed-dim", "8", "--units", "6", "--seed", "7",
+         "--no-jit"]
 
 
 def invoke(*args, input=None):

@@ -36,11 +36,13 @@ def test_a_run_saved_before_the_setting_keeps_the_graph():
 
 @pytest.fixture(scope="module")
 def runs(tiny_data_dir, tmp_path_factory):
-    """Two XLA runs and one graph run of the same seed, each in a fresh folder."""
+    """Two XLA runs and one graph run of the same seed, each in a fresh folder (the last
+    --jit or --no-jit given wins over TINY_TRAIN_ARGS' --no-jit)."""
     work = tmp_path_factory.mktemp("jit")
     return {name: train_through_the_cli(work, name, [*TINY_TRAIN_ARGS, *flag],
                                         tiny_data_dir).run_dir
-            for name, flag in (("xla-1", []), ("xla-2", ["--jit"]), ("graph", ["--no-jit"]))}
+            for name, flag in (("xla-1", ["--jit"]), ("xla-2", ["--jit"]),
+                               ("graph", ["--no-jit"]))}
 
 
 def test_the_same_seed_gives_bit_equal_weights_with_xla(runs):
