@@ -19,7 +19,9 @@ recorded from 0.6.0 on; the earlier run reads the same ids when its preparation 
 the NumPy small-matmul rate measured in this process (floor.py).
 
 Prints one Markdown table, the versions side by side, with the load average before each
-command; --json-out writes everything measured. Not part of the test suite.
+command; --json-out writes everything measured, and each train's output goes to
+WORK/train-before.log and WORK/train-after.log with the second of each line. Not part of the test
+suite.
 
     TFDS_DATA_DIR=../shared/tensorflow_datasets python benchmarks/speed.py --before 20b4648
 """
@@ -55,11 +57,12 @@ def timed_run(cmd: list[str], code: Path, cwd: Path) -> dict:
         _, status, usage = os.wait4(proc.pid, 0)
         seconds = time.perf_counter() - started
         err.seek(0)
+        stderr = err.read()
         if os.waitstatus_to_exitcode(status) != 0:
             sys.exit(f"{' '.join(cmd)} failed:\n" + "\n".join(l for _, l in lines[-20:])
-                     + err.read()[-3000:])
+                     + stderr[-3000:])
     return {"seconds": seconds, "peak_mb": usage.ru_maxrss / 1024, "load": load,
-            "lines": lines}
+            "lines": lines, "stderr": stderr}
 
 
 def parts(run: dict, run_dir: Path) -> dict:
@@ -77,7 +80,7 @@ def parts(run: dict, run_dir: Path) -> dict:
             "teacher": teacher, "until_first_epoch": run_folder_line,
             "epochs": epochs, "validation": validation,
             "rest": run["seconds"] - run_folder_line - sum(epochs),
-            "ids": data.get("ids"), "train_rows": None}
+            "ids": data.get("ids")}
 
 
 def measure(name: str, code: Path, args, work: Path) -> dict:
@@ -86,6 +89,8 @@ def measure(name: str, code: Path, args, work: Path) -> dict:
     train = timed_run(cli + ["train", "--seed", str(args.seed), "--run-dir", str(run_dir),
                              *args.options], code, work)
     out = parts(train, run_dir)
+    (work / f"train-{name}.log").write_text(  # what the command printed, with its seconds
+        "".join(f"[{t:7.1f}] {line}\n" for t, line in train["lines"]) + train["stderr"])
     state = json.loads((run_dir / "state.json").read_text())
     evaluation = timed_run(cli + ["evaluate", "--json", "--model", str(run_dir)], code, work)
     test = json.loads(evaluation["lines"][-1][1])

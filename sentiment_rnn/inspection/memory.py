@@ -198,7 +198,7 @@ def format_memory(report: dict) -> str:
     for k, change, n in zip(loo["k"], loo["mean_abs_change"], loo["reviews"]):
         lines.append(f"{k:>5}  {_number(g['mean_norm'][k - 1], '20.3e')}  "
                      f"{_number(change, '10.4f')}  {n:>7,}")
-    lines += [f"(k = 1 is the last word read; the gradient at every k is in --json)", "",
+    lines += ["(k = 1 is the last word read; the gradient at every k is in --json)", "",
               f"Half-life: gradient {_half_life_text(g)}, leave-one-out {_half_life_text(loo)}",
               f"  ({HALF_LIFE_METHOD}: gradient k = {_fit(g)}, leave-one-out k = {_fit(loo)})"]
     probe = report.get("probe")
