@@ -31,6 +31,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -106,8 +107,7 @@ def table(before: dict, after: dict, rate: float, labels: tuple[str, str]) -> st
                          "val_ids": ids["validation"], "val_reviews": 0}) / rate if ids else None
 
     def later(r):  # the median epoch after the first
-        rest = sorted(r["epochs"][1:] or r["epochs"])
-        return rest[len(rest) // 2]
+        return statistics.median(r["epochs"][1:] or r["epochs"])
 
     def val(r):
         known = [v for v in r["validation"] if v is not None]

@@ -27,3 +27,7 @@ class InputTextError(SentimentRNNError):
 
 class DataFileError(SentimentRNNError):
     """A user's file of texts or labelled texts cannot be read: format, columns, a bad row."""
+
+
+class WorkerError(SentimentRNNError):
+    """A worker process stopped before its work was done (killed: out of memory, most often)."""

@@ -57,6 +57,7 @@ def train(resume_dir, run_dir, data_dir, keep_oov, **settings):
 
     It learns from the IMDB train split, or --data FILE, or --dataset NAME.
     """
+    from sentiment_rnn.prediction.parallel import stopped_by_sigterm
     from sentiment_rnn.training.resume import resume as resume_training
     from sentiment_rnn.training.train import train as run_training
 
@@ -68,7 +69,8 @@ def train(resume_dir, run_dir, data_dir, keep_oov, **settings):
         if given:
             raise click.UsageError(f"--resume continues with the run's saved settings; drop "
                                    f"{', '.join(given)}")
-        result = resume_training(resume_dir, data_dir, echo=click.echo)
+        with stopped_by_sigterm():  # the teacher's workers are ended on the way out
+            result = resume_training(resume_dir, data_dir, echo=click.echo)
     else:
         try:
             check_sources(settings["data"], settings["validation_data"], settings["unlabelled"],
@@ -79,7 +81,8 @@ def train(resume_dir, run_dir, data_dir, keep_oov, **settings):
         except (ConfigError, DataFileError) as exc:
             raise click.UsageError(str(exc)) from None
         config = TrainConfig(drop_oov=not keep_oov, **settings)
-        result = run_training(config, run_dir, data_dir, echo=click.echo)
+        with stopped_by_sigterm():
+            result = run_training(config, run_dir, data_dir, echo=click.echo)
     click.echo(f"Training took {time.perf_counter() - started:.1f} s")
     if not result.completed:
         sys.exit(130)

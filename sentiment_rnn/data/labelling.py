@@ -20,11 +20,14 @@ from collections.abc import Callable, Iterable, Iterator
 
 import numpy as np
 from joblib.externals.loky import ProcessPoolExecutor
+from joblib.externals.loky.process_executor import BrokenProcessPool
 
 from sentiment_rnn.config import usable_cores
+from sentiment_rnn.errors import WorkerError
 
 WORKER_ROWS = 20_000  # fewer lines: labelled in this process (a worker's start costs more)
 IN_FLIGHT = 3  # chunks waiting or being labelled, per worker
+IDLE_SECONDS = 60  # a worker with nothing to do this long ends (its parent killed: SIGKILL)
 
 _held: tuple | None = None  # in a worker: the teachers, set once by its initializer
 
@@ -39,17 +42,28 @@ class InWorker:
         self._work, self._args, self._kwargs = work, args, kwargs
         self._pool = None
         if not alone and usable_cores() > 1:
-            self._pool = ProcessPoolExecutor(1)
+            self._pool = ProcessPoolExecutor(1, timeout=IDLE_SECONDS)
             self._pending = self._pool.submit(work, *args, **kwargs)
 
     def result(self):
         if self._pool is None:
             return self._work(*self._args, **self._kwargs)
-        return self._pending.result()
+        return _taken(self._pending)
 
     def close(self) -> None:
         if self._pool is not None:
             self._pool.shutdown(wait=True, kill_workers=True)
+
+
+def _taken(future):
+    """A future's result; a worker that died (killed by the system when memory ran out, most
+    often) said in one line."""
+    try:
+        return future.result()
+    except BrokenProcessPool as exc:  # loky's TerminatedWorkerError is one
+        raise WorkerError(f"a worker process of the teacher stopped before its work was done "
+                          f"({type(exc).__name__}; out of memory?): train again with less "
+                          f"data (--limit N) or more memory") from None
 
 
 def predict_chunk(teachers: tuple, lines: list[str], sentence: np.ndarray) -> np.ndarray:
@@ -81,13 +95,19 @@ def labelled(teachers: tuple, chunks: Iterable[tuple[list[str], np.ndarray]],
         for lines, sentence in chunks:
             yield lines, predict_chunk(teachers, lines, sentence)
         return
-    with ProcessPoolExecutor(jobs, initializer=_hold, initargs=(teachers,)) as pool:
+    pool = ProcessPoolExecutor(jobs, timeout=IDLE_SECONDS, initializer=_hold,
+                               initargs=(teachers,))
+    try:
         pending: deque = deque()
         for lines, sentence in chunks:
             pending.append((lines, pool.submit(_predict_held, lines, sentence)))
             if len(pending) >= IN_FLIGHT * jobs:
                 lines, future = pending.popleft()
-                yield lines, future.result()
+                yield lines, _taken(future)
         while pending:
             lines, future = pending.popleft()
-            yield lines, future.result()
+            yield lines, _taken(future)
+    except BaseException:  # Ctrl-C, SIGTERM, an error: the workers end now, not after
+        pool.shutdown(wait=True, kill_workers=True)  # the chunks in flight
+        raise
+    pool.shutdown(wait=True)

@@ -1,13 +1,48 @@
 """The teacher's work on two cores: the C search's fits, the teacher of sentences and the
 labelling in worker processes give exactly what one process gives, in order."""
 
+import os
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from conftest import tiny_corpus
-from sentiment_rnn.data import labelling, teacher as teacher_module
+from sentiment_rnn.config import TrainConfig
+from sentiment_rnn.data import distil, labelling, teacher as teacher_module
+from sentiment_rnn.data.prepare import Source, prepare
 from sentiment_rnn.data.teacher import fit_teacher
 from sentiment_rnn.text.tokenizer import tokenize
+
+
+def children() -> set[int]:
+    """This process's worker processes (loky's, not its resource trackers), from /proc."""
+    mine = set()
+    for entry in Path("/proc").iterdir():
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes()
+        except OSError:  # not a process, or gone
+            continue
+        if int(stat.rsplit(")", 1)[1].split()[1]) == os.getpid() and b"LokyProcess" in cmdline:
+            mine.add(int(entry.name))
+    return mine
+
+
+def end_joblibs_workers() -> None:
+    """joblib keeps its reusable workers (the C search's) for 300 s by design: end them."""
+    from joblib.externals.loky import get_reusable_executor
+
+    get_reusable_executor().shutdown(wait=True)
+
+
+def workers_on(monkeypatch) -> None:
+    """The worker paths taken even for tiny data, on two cores."""
+    monkeypatch.setattr(labelling, "WORKER_ROWS", 1)
+    monkeypatch.setattr(labelling, "usable_cores", lambda: 2)
+    monkeypatch.setattr(teacher_module, "PARALLEL_ROWS", 1)
+    monkeypatch.setattr(teacher_module, "usable_cores", lambda: 2)
+    monkeypatch.setattr(distil, "PARALLEL_ROWS", 1)
 
 
 def lines(rows):
@@ -20,10 +55,19 @@ def _fit(rows):
 
 
 def test_the_c_search_in_worker_processes_fits_what_one_process_fits(monkeypatch):
+    import joblib
+
     alone = _fit(60)
-    monkeypatch.setattr(teacher_module, "PARALLEL_ROWS", 1)
-    monkeypatch.setattr(teacher_module, "usable_cores", lambda: 2)
+    workers_on(monkeypatch)
+    asked, parallel = [], joblib.Parallel
+
+    def recorded(*args, **kwargs):  # the fits are sent to two worker processes
+        asked.append(kwargs.get("n_jobs"))
+        return parallel(*args, **kwargs)
+
+    monkeypatch.setattr(joblib, "Parallel", recorded)
     shared = _fit(60)
+    assert asked == [2]
     assert (shared.c, shared.validation_log_loss) == (alone.c, alone.validation_log_loss)
     np.testing.assert_array_equal(shared.model.coef_, alone.model.coef_)
 
@@ -34,9 +78,13 @@ def test_worker_processes_label_every_chunk_as_one_process_does_in_order(monkeyp
     chunks = [(texts[i:i + 9], np.arange(i, i + len(texts[i:i + 9])) % 3 == 0)
               for i in range(0, len(texts), 9)]
     alone = list(labelling.labelled(teachers, chunks, rows=len(texts)))
-    monkeypatch.setattr(labelling, "WORKER_ROWS", 1)
-    monkeypatch.setattr(labelling, "usable_cores", lambda: 2)
-    shared = list(labelling.labelled(teachers, iter(chunks), rows=len(texts)))
+    workers_on(monkeypatch)
+    before = children()
+    running = labelling.labelled(teachers, iter(chunks), rows=len(texts))
+    shared = [next(running)]
+    assert len(children() - before) == 2  # two worker processes label
+    shared += list(running)
+    assert not children() - before  # and end with the last chunk
     assert [c for c, _ in shared] == [c for c, _ in chunks] == [c for c, _ in alone]
     for (_, p), (_, q), (chunk, sentence) in zip(shared, alone, chunks):
         np.testing.assert_array_equal(p, q)
@@ -52,7 +100,11 @@ def test_a_teacher_fitted_in_a_worker_is_the_one_fitted_here_and_errors_come_bac
     args = (lines(train), np.array([y for _, y in train]))
     here = fit_teacher(*args, c=10.0)
     worker = labelling.InWorker(fit_teacher, *args, c=10.0)
-    assert worker._pool is not None  # it ran in a worker process
+    elsewhere = labelling.InWorker(os.getpid)
+    try:
+        assert elsewhere.result() != os.getpid()  # a worker process computes it
+    finally:
+        elsewhere.close()
     try:
         there = worker.result()
     finally:
@@ -65,3 +117,28 @@ def test_a_teacher_fitted_in_a_worker_is_the_one_fitted_here_and_errors_come_bac
             failing.result()
     finally:
         failing.close()
+
+
+def test_the_teacher_prepares_the_same_rows_with_its_work_in_worker_processes(
+        teacher_data_dir, tmp_path, monkeypatch):
+    """distil's worker paths (the C search, the teacher of sentences, the labelling) forced on
+    for tiny data: the prepared rows and targets are the ones a single process gives, and no
+    worker process is left."""
+    config = TrainConfig(limit=60, vocab_size=30, max_len=12)
+
+    def prepared(folder):
+        folder.mkdir()
+        _, (x, y), _ = prepare(config, teacher_data_dir, folder=folder, source=Source(),
+                               teacher=True)
+        return x[np.arange(len(x))], np.asarray(y)
+
+    alone = prepared(tmp_path / "alone")
+    workers_on(monkeypatch)
+    end_joblibs_workers()
+    before = children()
+    shared = prepared(tmp_path / "shared")
+    np.testing.assert_array_equal(shared[0], alone[0])
+    np.testing.assert_array_equal(shared[1], alone[1])
+    assert len(alone[1]) > 48  # the teacher's rows are there
+    end_joblibs_workers()
+    assert not children() - before  # the teacher of sentences' and the labelling's ended

@@ -113,8 +113,8 @@ def test_with_momentum_0_nothing_is_swapped():
 
 # --- a whole run ------------------------------------------------------------------------------
 
-def _args(*extra):
-    return [*TINY_TRAIN_ARGS, "--epochs", "2", "--patience", "2", *extra]
+def _args(*extra):  # with XLA, the default (TINY_TRAIN_ARGS turn it off)
+    return [*TINY_TRAIN_ARGS, "--jit", "--epochs", "2", "--patience", "2", *extra]
 
 
 def _train(data_dir, cwd, run, *extra):

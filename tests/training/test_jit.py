@@ -63,3 +63,18 @@ def test_no_jit_is_another_computation_of_the_same_model(runs):
     assert any(not np.array_equal(xla[name], graph[name]) for name in xla)
     for name in xla:
         np.testing.assert_allclose(xla[name], graph[name], atol=2e-3)
+
+
+def test_a_run_records_its_validation_seconds_and_the_real_ids_it_read(runs, tiny_data_dir):
+    from sentiment_rnn.data.prepare import prepare
+    from sentiment_rnn.nn.batching import lengths
+
+    saved = json.loads((runs["xla-1"] / "config.json").read_text())
+    history = json.loads((runs["xla-1"] / "history.json").read_text())
+    assert all(0 < row["val_seconds"] <= row["seconds"] for row in history)
+    config = TrainConfig.from_dict(saved["config"])
+    _, (x, _), (xv, _) = prepare(config, tiny_data_dir)
+    assert saved["data"]["ids"] == {"train": int(lengths(x).sum()),
+                                    "validation": int(lengths(xv).sum())}
+    assert 0 < saved["data"]["ids"]["train"] < x.size  # real ids, not the padded array
+    assert saved["data"]["prepare_seconds"] > 0
