@@ -7,9 +7,9 @@
 current step, then stops (only in the main thread). `WeightAverage`: the weight average swapped
 in for validation and saving, and the trained weights swapped back. `drop_logs`: keeps a metric
 out of the logs. `progress_bar`: Keras' own progress bar, told the run's epoch total.
-`validation_timer`: the validation pass's seconds. `seed_dropout`: dropout masks from (seed, epoch) alone. `deterministic`: TensorFlow op
-determinism on while any wrapped call runs (counted under a lock, so threads share it), and
-back off after the last one if it was off.
+`validation_timer`: the validation pass's seconds. `seed_dropout`: dropout masks from (seed,
+epoch) alone. `deterministic`: TensorFlow op determinism on while any wrapped call runs
+(counted under a lock, so threads share it), and back off after the last one if it was off.
 """
 
 from __future__ import annotations
